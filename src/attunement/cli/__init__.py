@@ -1,0 +1,1 @@
+"""The `attune` command: thin layers over the public API."""

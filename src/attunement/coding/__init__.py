@@ -1,0 +1,1 @@
+"""Coding utterances into attunement acts: taxonomy, segmentation, local and LLM-judge coders."""
