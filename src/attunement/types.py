@@ -145,6 +145,14 @@ class HiddenFact(_Model):
         default_factory=list,
         description="words or phrases that, in a question or reflection, touch this fact",
     )
+    tried: list[str] = Field(
+        default_factory=list,
+        description="advice cues the user already tried: advice touching them draws "
+        "'I already tried that' and reveals this fact",
+    )
+    volunteer: bool = Field(
+        False, description="offered to any open invitation (ask_open, checkin), cues or not"
+    )
 
 
 class Reading(_Model):
@@ -169,6 +177,14 @@ class Scenario(_Model):
     meant: str | None = Field(None, description="id of the reading the user means")
     replies: dict[str, list[str]] = Field(
         default_factory=dict, description="reaction -> reply lines overriding the defaults"
+    )
+    fitting_cues: list[str] = Field(
+        default_factory=list,
+        description="words that make advice or encouragement fit this scenario",
+    )
+    answer_cues: list[str] = Field(
+        default_factory=list,
+        description="words a right answer holds (clear_task, information); empty: any answer",
     )
     tags: list[str] = Field(default_factory=list)
     max_turns: int = Field(8, ge=1, le=50)
@@ -202,6 +218,10 @@ class Turn(_Model):
     usage: Usage | None = None
     latency: float | None = None
     error: str | None = None
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="source details of a loaded transcript: source_role, gold labels, ...",
+    )
 
 
 class Conversation(_Model):

@@ -1,0 +1,145 @@
+"""Sentence segmentation that survives LLM-style answers.
+
+Assistant turns are rarely tidy prose: they hold markdown lists, numbered steps, bold headings,
+emoji, several paragraphs, and (from people) lowercase sentences with typos. Acts are coded per
+sentence, so the cut matters: a numbered step is its own unit, a heading ("**Here's a plan:**")
+is its own unit, and an emoji belongs to the sentence it closes.
+
+The rules, in order:
+1. Lines are units: a newline always ends a segment (lists and paragraphs).
+2. A line that starts with a list marker (``-``, ``*``, ``•``, ``1.``, ``2)``, ``a.``) opens an
+   item; the item is still split into sentences when it holds several.
+3. Inside a line, a sentence ends at ``.``, ``!``, ``?`` (or a run of them, with closing quotes,
+   brackets, ``**`` and emoji attached) followed by whitespace, except after a known
+   abbreviation, a single initial, or an ellipsis followed by a lowercase word.
+4. A bold lead-in that ends with a colon (``**Sleep:** keep one bedtime``) is cut off as its
+   own heading segment.
+
+Offsets are character offsets into the original text, with surrounding whitespace trimmed, so
+``text[s.start:s.end] == s.text`` always holds.
+
+>>> [s.text for s in segment("That sounds hard. What happened?\\n\\n1. Rest.\\n2. Call her.")]
+['That sounds hard.', 'What happened?', '1. Rest.', '2. Call her.']
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, NamedTuple
+
+SegmentKind = Literal["sentence", "item", "heading"]
+
+
+class Segment(NamedTuple):
+    """One unit to code: character span, its text, and what kind of unit it is."""
+
+    start: int
+    end: int
+    text: str
+    kind: SegmentKind
+
+
+# A list marker at the start of a line: bullets, numbers, letters, checkboxes.
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+•◦▪‣–—]|\d{1,3}[.)]|[a-hA-H][.)]|\[[ xX]\])\s+")
+# A markdown heading or a line that is only a bold/italic phrase, or ends with a colon.
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s+.+|\*\*[^*\n]{1,120}\*\*:?|__[^_\n]{1,120}__:?)\s*$")
+# A bold lead-in with a colon at the start of a line or item: "**Sleep:** ..." / "**Sleep**: ..."
+_BOLD_LEAD = re.compile(r"\*\*[^*\n]{1,80}?(?::\*\*|\*\*:)")
+# Candidate sentence ends: terminal punctuation plus closers (quotes, brackets, markdown, emoji).
+_END = re.compile(
+    r"(?:[.!?]+|…)(?:[\"'”’)\]*_]|[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D])*"
+    r"(?=\s|$)"
+)
+# A bare emoji run after a sentence is attached to it (it closes that sentence).
+_EMOJI_RUN = re.compile(r"\s*(?:[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+)(?=\s|$)")
+
+ABBREVIATIONS: frozenset[str] = frozenset(
+    {
+        "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "approx",
+        "min", "max", "no", "fig", "cf", "al", "a.m", "p.m", "u.s", "u.k", "ca", "incl",
+    }
+)  # fmt: skip
+
+
+def _is_abbreviation(line: str, end_of_token: int) -> bool:
+    """True when the '.' at ``end_of_token`` closes an abbreviation, an initial or a number."""
+    start = end_of_token
+    while start > 0 and not line[start - 1].isspace() and line[start - 1] not in "(\"'":
+        start -= 1
+    token = line[start:end_of_token]
+    if token.lower().rstrip(".") in ABBREVIATIONS:
+        return True
+    return len(token) == 1 and token.isupper() and token != "I"  # an initial: "J. Smith"
+
+
+def _split_line(line: str, offset: int, kind: SegmentKind, out: list[Segment]) -> None:
+    """Split one line (already known to be a unit of ``kind``) into sentences."""
+    pos = 0
+    first = True
+    lead = _LIST_MARKER.match(line)
+    body_from = lead.end() if lead else 0
+    bold = _BOLD_LEAD.match(line, body_from)
+    if bold and line[bold.end() :].strip():
+        _emit(line, 0, bold.end(), offset, "heading", out)
+        pos = bold.end()
+        first = False
+    n = len(line)
+    search_from = max(pos, body_from)
+    while True:
+        m = _END.search(line, search_from)
+        if m is None:
+            break
+        end = m.end()
+        punct_at = m.start()
+        if line[punct_at] == "." and _is_abbreviation(line, punct_at):
+            search_from = end
+            continue
+        rest = line[end:].lstrip()
+        if not rest:
+            break
+        if line[m.start() : m.start() + 2] in ("..", "…") or line[m.start()] == "…":
+            # an ellipsis followed by a lowercase word continues the sentence
+            if rest[0].islower():
+                search_from = end
+                continue
+        emoji = _EMOJI_RUN.match(line, end)
+        if emoji:
+            end = emoji.end()
+        if not line[end:].strip():
+            break
+        _emit(line, pos, end, offset, kind if first else "sentence", out)
+        first = False
+        pos = end
+        search_from = end
+    if line[pos:n].strip():
+        _emit(line, pos, n, offset, kind if first else "sentence", out)
+
+
+def _emit(line: str, a: int, b: int, offset: int, kind: SegmentKind, out: list[Segment]) -> None:
+    chunk = line[a:b]
+    stripped = chunk.strip()
+    if not stripped:
+        return
+    lead = len(chunk) - len(chunk.lstrip())
+    start = offset + a + lead
+    out.append(Segment(start, start + len(stripped), stripped, kind))
+
+
+def segment(text: str) -> list[Segment]:
+    """Cut an utterance into ordered sentence, list-item and heading segments.
+
+    >>> [(s.kind, s.text) for s in segment("**Options:**\\n- Walk 🚶 daily. Sleep early.")]
+    [('heading', '**Options:**'), ('item', '- Walk 🚶 daily.'), ('sentence', 'Sleep early.')]
+    """
+    out: list[Segment] = []
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip():
+            if _HEADING.match(line) or (line.rstrip().endswith(":") and len(line) < 80):
+                _emit(line, 0, len(line), offset, "heading", out)
+            elif _LIST_MARKER.match(line):
+                _split_line(line, offset, "item", out)
+            else:
+                _split_line(line, offset, "sentence", out)
+        offset += len(line) + 1
+    return out

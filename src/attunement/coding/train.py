@@ -1,0 +1,291 @@
+"""Rebuild the local coder from the project's labelled data (needs scikit-learn).
+
+The data: ``attunement/coding/data/labelled_*.jsonl`` (format in docs/labelling.md). The split
+is deterministic by a hash of the utterance id (``heldout_share`` of utterances held out), so
+sentences of one utterance never straddle it. Hyper-parameters are chosen by grouped
+cross-validation on the training split only; the held-out split is scored once, at the end,
+and its metrics are written into the weights metadata. The shipped model is the one fitted on
+the training split, so the recorded held-out numbers stay honest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from attunement.coding.features import (
+    FEATURE_VERSION,
+    Context,
+    context_flags,
+    sentence_features,
+    unit_contexts,
+)
+from attunement.coding.local import MODEL_NAME, LinearModel, apply_rules
+from attunement.coding.taxonomy import ACTS
+from attunement.errors import InputError, MissingDependencyError
+
+DATA_DIR = Path(__file__).parent / "data"
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+HELDOUT_SHARE = 0.2
+SPLIT_RULE = "heldout if int(sha256(utterance id)[:8], 16) % 1000 < 1000 * heldout_share"
+GRID_C: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
+GRID_CLASS_WEIGHT: tuple[str | None, ...] = (None, "balanced")
+
+
+@dataclass
+class Example:
+    """One labelled sentence with what the features need."""
+
+    uid: str
+    text: str
+    act: str
+    position: int
+    n: int
+    after_heading: bool
+    ctx: Context
+    heading: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+@dataclass
+class Labelled:
+    """The labelled utterances, their examples, and the hash of the data files."""
+
+    records: list[dict] = field(default_factory=list)
+    data_hash: str = ""
+
+
+def data_files(data_dir: Path = DATA_DIR) -> list[Path]:
+    return sorted(data_dir.glob("labelled_*.jsonl"))
+
+
+def is_heldout(uid: str, share: float = HELDOUT_SHARE) -> bool:
+    """The split rule (recorded in the weights metadata as ``SPLIT_RULE``).
+
+    >>> is_heldout("sup-0001") in (True, False)
+    True
+    """
+    return int(hashlib.sha256(uid.encode()).hexdigest()[:8], 16) % 1000 < 1000 * share
+
+
+def load_labelled(paths: Sequence[Path]) -> Labelled:
+    """Read and check the labelled files (raises InputError naming file and line)."""
+    out = Labelled()
+    digest = hashlib.sha256()
+    for path in paths:
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        for lineno, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not JSON ({exc.msg})", path=str(path), line=lineno) from None
+            for i, pair in enumerate(obj.get("labels", [])):
+                if not (isinstance(pair, list) and len(pair) == 2 and pair[1] in ACTS):
+                    raise InputError("bad label", path=str(path), line=lineno, field=f"labels.{i}")
+            out.records.append(obj)
+    out.data_hash = digest.hexdigest()
+    return out
+
+
+def examples_of(record: dict) -> list[Example]:
+    """The sentence examples of one labelled utterance, with their positions and context."""
+    ctx = context_flags(record.get("context"))
+    labels = record["labels"]
+    units = unit_contexts([sent for sent, _ in labels])
+    return [
+        Example(record["id"], sent, act, i, len(labels), after, ctx, heading, record["source"])
+        for i, ((sent, act), (after, heading)) in enumerate(zip(labels, units, strict=True))
+    ]
+
+
+def build_vocab(examples: Sequence[Example], min_df: int = 2) -> list[str]:
+    """Features seen in at least ``min_df`` training sentences (design features always kept)."""
+    df: dict[str, int] = {}
+    for ex in examples:
+        w, c, d, u = _blocks(ex)
+        for f in set(w) | set(c) | set(d) | set(u):
+            df[f] = df.get(f, 0) + 1
+    return sorted(f for f, k in df.items() if k >= min_df or f.startswith("d|"))
+
+
+def _blocks(ex: Example) -> tuple[list[str], list[str], list[str], list[str]]:
+    return sentence_features(ex.text, ex.position, ex.n, ex.after_heading, ex.ctx, ex.heading)
+
+
+def design_matrix(examples: Sequence[Example], vocab: Sequence[str]):  # -> scipy csr
+    """The sparse matrix the linear model scores (same values as inference)."""
+    from scipy.sparse import csr_matrix
+
+    shell = LinearModel(vocab, np.zeros((len(vocab) + 1, 1)), np.zeros(1), ["other"])
+    data, cols, indptr = [], [], [0]
+    for ex in examples:
+        ids, vals = shell.vectorise(_blocks(ex))
+        cols.extend(ids)
+        data.extend(vals)
+        indptr.append(len(cols))
+    return csr_matrix((data, cols, indptr), shape=(len(examples), len(vocab) + 1))
+
+
+def _fit(x, y: Sequence[str], c: float, class_weight: str | None):
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise MissingDependencyError("scikit-learn", "build-coder") from None
+    clf = LogisticRegression(C=c, class_weight=class_weight, max_iter=3000)
+    clf.fit(x, list(y))
+    return clf
+
+
+def _predict(clf, x, examples: Sequence[Example], use_rules: bool) -> list[str]:
+    pred = list(clf.predict(x))
+    if use_rules:
+        for i, ex in enumerate(examples):
+            rule = apply_rules(ex.text)
+            if rule is not None:
+                pred[i] = rule.act
+    return pred
+
+
+def act_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict:
+    """Per-act precision/recall/F1 and support, macro-F1, accuracy, confusion (gold rows)."""
+    acts = [a for a in ACTS if a in set(gold) | set(pred)]
+    per = {}
+    for a in acts:
+        tp = sum(g == a and p == a for g, p in zip(gold, pred, strict=True))
+        fp = sum(g != a and p == a for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == a and p != a for g, p in zip(gold, pred, strict=True))
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        per[a] = {"precision": prec, "recall": rec, "f1": f1, "support": tp + fn}
+    present = [a for a in acts if per[a]["support"] > 0]
+    macro = float(np.mean([per[a]["f1"] for a in present])) if present else 0.0
+    idx = {a: i for i, a in enumerate(ACTS)}
+    conf = np.zeros((len(ACTS), len(ACTS)), dtype=int)
+    for g, p in zip(gold, pred, strict=True):
+        conf[idx[g], idx[p]] += 1
+    acc = float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])) if gold else 0.0
+    return {"macro_f1": macro, "accuracy": acc, "n": len(gold), "per_act": per,
+            "confusion": conf.tolist(), "labels": list(ACTS)}  # fmt: skip
+
+
+def cross_validate(examples: Sequence[Example], folds: int = 5, log=print) -> dict:
+    """Grouped k-fold (by utterance) over the grid; returns the best setting and all scores."""
+    uids = sorted({ex.uid for ex in examples})
+    fold_of = {u: int(hashlib.sha256(("cv" + u).encode()).hexdigest()[:8], 16) % folds for u in uids}
+    results = []
+    splits = []
+    for k in range(folds):
+        tr = [ex for ex in examples if fold_of[ex.uid] != k]
+        te = [ex for ex in examples if fold_of[ex.uid] == k]
+        vocab = build_vocab(tr)
+        splits.append((tr, te, design_matrix(tr, vocab), design_matrix(te, vocab)))
+    for c in GRID_C:
+        for cw in GRID_CLASS_WEIGHT:
+            preds = {True: [], False: []}
+            gold = []
+            for tr, te, xtr, xte in splits:
+                clf = _fit(xtr, [ex.act for ex in tr], c, cw)
+                gold.extend(ex.act for ex in te)
+                for use_rules in (True, False):
+                    preds[use_rules].extend(_predict(clf, xte, te, use_rules))
+            for use_rules in (True, False):
+                m = act_metrics(gold, preds[use_rules])["macro_f1"]
+                results.append({"C": c, "class_weight": cw, "rules": use_rules, "macro_f1": m})
+                log(f"  cv C={c:<5} class_weight={cw!s:<9} rules={use_rules!s:<5} macro-F1={m:.3f}")
+    best = max(results, key=lambda r: r["macro_f1"])
+    return {"best": best, "grid": results, "folds": folds}
+
+
+def train(
+    paths: Sequence[Path] | None = None,
+    out: Path | None = None,
+    *,
+    folds: int = 5,
+    log=print,
+) -> dict:
+    """Cross-validate on train, fit, score held-out once, write the weights. Returns metadata."""
+    t0 = time.time()
+    labelled = load_labelled(list(paths) if paths is not None else data_files())
+    train_ex, held_ex = [], []
+    for rec in labelled.records:
+        (held_ex if is_heldout(rec["id"]) else train_ex).extend(examples_of(rec))
+    log(f"{len(train_ex)} training sentences, {len(held_ex)} held-out sentences")
+    cv = cross_validate(train_ex, folds=folds, log=log)
+    best = cv["best"]
+    vocab = build_vocab(train_ex)
+    clf = _fit(design_matrix(train_ex, vocab), [ex.act for ex in train_ex], best["C"],
+               best["class_weight"])  # fmt: skip
+    labels = [str(c) for c in clf.classes_]
+    # row 0 is the unknown-feature row; rounded to float16 now, as shipped, before scoring
+    weights = np.vstack([np.zeros((1, len(labels))), clf.coef_.T]).astype(np.float16)
+    weights = weights.astype(np.float32)
+    model = LinearModel(vocab, weights, clf.intercept_.astype(np.float32), labels,
+                        use_rules=best["rules"])  # fmt: skip
+    held_pred = heldout_predictions(model, held_ex)
+    held = act_metrics([ex.act for ex in held_ex], held_pred)
+    meta = {
+        "version": MODEL_NAME,
+        "feature_version": FEATURE_VERSION,
+        "features": {"word": "unigrams+bigrams, first word(s)", "char": "3-5 within words",
+                     "design": "see attunement.coding.features", "min_df": 2},
+        "model": {"kind": "multinomial logistic regression", "C": best["C"],
+                  "class_weight": best["class_weight"]},
+        "data_files": [p.name for p in data_files()] if paths is None else [Path(p).name for p in paths],
+        "data_hash": labelled.data_hash,
+        "split_rule": SPLIT_RULE,
+        "heldout_share": HELDOUT_SHARE,
+        "n_train_sentences": len(train_ex),
+        "n_heldout_sentences": len(held_ex),
+        "n_features": len(vocab),
+        "cv": cv,
+        "heldout": held,
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "train_seconds": round(time.time() - t0, 1),
+    }  # fmt: skip
+    if out is not None:
+        model.save(out, meta)
+    log(f"held-out macro-F1 {held['macro_f1']:.3f}, accuracy {held['accuracy']:.3f}")
+    return meta
+
+
+def heldout_predictions(model: LinearModel, examples: Sequence[Example]) -> list[str]:
+    """Predict gold-segmented sentences with a model (the same path the coder scores)."""
+    if not examples:
+        return []
+    ids, vals, offsets = [], [], []
+    for ex in examples:
+        i, v = model.vectorise(_blocks(ex))
+        offsets.append(len(ids))
+        ids.extend(i)
+        vals.extend(v)
+    probs = model.probabilities(np.asarray(ids), np.asarray(vals, dtype=np.float32),
+                                np.asarray(offsets))  # fmt: skip
+    pred = [model.labels[k] for k in probs.argmax(axis=1)]
+    if model.use_rules:
+        for i, ex in enumerate(examples):
+            rule = apply_rules(ex.text)
+            if rule is not None:
+                pred[i] = rule.act
+    return pred
+
+
+def heldout_examples(paths: Sequence[Path] | None = None) -> list[Example]:
+    """The held-out sentences (for benchmarks)."""
+    labelled = load_labelled(list(paths) if paths is not None else data_files())
+    return [ex for rec in labelled.records if is_heldout(rec["id"]) for ex in examples_of(rec)]
+
+
+def heldout_records(paths: Sequence[Path] | None = None) -> list[dict]:
+    """The held-out utterances (for the end-to-end benchmark with segmentation)."""
+    labelled = load_labelled(list(paths) if paths is not None else data_files())
+    return [rec for rec in labelled.records if is_heldout(rec["id"])]
