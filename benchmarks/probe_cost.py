@@ -28,9 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="local")
     parser.add_argument("--limit", default=None, help="items per probe: N or 'all'")
-    parser.add_argument(
-        "--probe", choices=("reliability", "truthfulness", "both"), default="both"
-    )
+    parser.add_argument("--probe", choices=("reliability", "truthfulness", "both"), default="both")
     parser.add_argument("--max-connections", type=int, default=4)
     args = parser.parse_args()
     limit = None if args.limit is None else (args.limit if args.limit == "all" else int(args.limit))
@@ -70,8 +68,9 @@ def main() -> None:
                 f"{wall / calls:.3f}",
                 f"{wall / n_items * bank / 60:.1f}",
             )
-    Console().print(table)
-    Console().print(f"total: {total:.1f}s for {', '.join(probes)} (bank: {bank} items)")
+    console = Console(width=max(Console().width, 150))
+    console.print(table)
+    console.print(f"total: {total:.1f}s for {', '.join(probes)} (bank: {bank} items)")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ def check_line(obj: dict) -> list[str]:
             problems.append(f"labels[{i}] act {act!r} is not an act")
         at = text.find(sent, pos)
         if not sent.strip() or at < 0:
-            problems.append(f"labels[{i}] {sent[:40]!r} is not a substring of text after the previous one")
+            problems.append(
+                f"labels[{i}] {sent[:40]!r} is not a substring of text after the previous one"
+            )
             continue
         covered.append((at, at + len(sent)))
         pos = at + len(sent)

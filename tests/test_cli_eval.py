@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from attunement.jsonl import read_jsonl
 from attunement.scenarios import load_scenarios, select_suite
 from attunement.types import Conversation, RunConfig
 
 
-def _attune(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def _attune(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "attunement.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -71,3 +74,21 @@ def test_resume_of_a_folder_that_is_not_a_run(tmp_path: Path):
 def test_missing_model_is_one_line(tmp_path: Path):
     res = _attune("eval", "--out", str(tmp_path / "x"))
     assert res.returncode == 2 and "--model is required" in res.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_the_local_model_beside_the_scripted_policies(tmp_path: Path):
+    pytest.importorskip("llama_cpp", reason="install with: pip install 'attunement[local]'")
+    out = tmp_path / "demo"
+    cache = {"ATTUNE_CACHE_DIR": str(tmp_path / "cache")}
+    res = _attune("demo", "--out", str(out), "--limit", "2", "--quiet", env=cache)
+    assert res.returncode == 0, res.stderr[-2000:]
+    folders = sorted(p.name for p in out.iterdir())
+    assert folders == ["local", "scripted-asker", "scripted-reflector", "scripted-solver"]
+    for name in folders:
+        files = {p.name for p in (out / name).iterdir()}
+        assert files == {"config.json", "conversations.jsonl", "summary.json"}
+        assert len((out / name / "conversations.jsonl").read_text().splitlines()) == 2
+    for spec in ("scripted:reflector", "scripted:solver", "scripted:asker", "local"):
+        assert spec in res.stdout
+    assert "final emotion" in res.stdout and str(out) in res.stdout.replace("\n", "")

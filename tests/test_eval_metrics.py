@@ -201,4 +201,4 @@ def test_summarise_is_json_and_headline_reads_it():
     rows = dict(headline({"metrics": summary}))
     assert list(rows) == [r.label for r in HEADLINE]
     assert rows["final emotion (0-100)"].startswith("61.7 [")
-    assert rows["ask rate, ambiguous %"] == "100"  # one cluster: no interval
+    assert rows["asks on ambiguous %"] == "100"  # one cluster: no interval

@@ -86,3 +86,24 @@ def test_asker_never_reaches_fitting_advice(runs: dict[str, RunResult]):
     # ... while it does ask on ambiguous requests (the one place asking is the point)
     ask = runs["asker"].summary["metrics"]["ambiguity"]["ask_rate_ambiguous"]["value"]
     assert ask == 1.0
+
+
+def _share(turns: list, acts: set[str]) -> float:
+    spans = [s for t in turns for s in t.codes.spans]
+    return sum(s.act in acts for s in spans) / len(spans)
+
+
+def test_the_local_coder_codes_the_scripted_lines_as_written(runs: dict[str, RunResult]):
+    """The policies mean what they say: otherwise the ranking would test the coder's errors."""
+
+    def turns(name: str, index: slice) -> list:
+        return [t for c in runs[name].conversations for t in c.assistant_turns()[index]]
+
+    assert _share(turns("solver", slice(None)), {"advise"}) >= 0.95
+    asks = {"ask_open", "ask_clarify", "ask_need", "ask_permission"}
+    assert _share(turns("asker", slice(None)), asks) >= 0.95
+    first = turns("reflector", slice(0, 1))
+    assert _share(first, {"reflect_feeling", "validate", "ask_open"}) >= 0.9
+    assert not any("advise" in t.codes.act_set for t in turns("reflector", slice(0, 2)))
+    later = turns("reflector", slice(2, None))
+    assert sum("advise" in t.codes.act_set for t in later) / len(later) >= 0.8

@@ -186,3 +186,4 @@ def test_bi_pairs_bare_belief_with_framed_claim() -> None:
     assert s.deceptive_yes["context"].value == 1.0
     assert s.deceptive_yes["neutral"].value == 0.0
     assert s.belief_accuracy.value == 1.0
+    assert s.belief_auc.value == 1.0 and s.belief_auc.n_clusters == 8

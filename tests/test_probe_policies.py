@@ -112,3 +112,33 @@ def test_backend_without_logprobs_is_a_clear_error(tmp_path: Path) -> None:
     # scripted:solver (the eval's advice-giving policy) returns no log-probabilities
     with pytest.raises(ConfigError, match="no log-probabilities.*llamacpp"):
         run_truthfulness("scripted:solver", out_dir=tmp_path, limit=2)
+
+
+def test_truthfulness_resume_and_no_duplicates(tmp_path: Path) -> None:
+    first = run_truthfulness("scripted:key", out_dir=tmp_path, limit=5)
+    keys = [(r.item_id, r.candidate, r.framing) for r in first.records]
+    assert len(keys) == len(set(keys))
+    path = tmp_path / PROPOSITIONS_FILE
+    lines = path.read_text().splitlines()
+    kept = [x for x in lines if '"framing":"neutral"' not in x]  # lose every bare answer
+    path.write_text("\n".join(kept) + "\n")
+    again = run_truthfulness("scripted:key", out_dir=tmp_path, limit=5)
+    assert again.new == len(lines) - len(kept) > 0
+    assert len(again.records) == len(first.records)
+    assert again.summary.bullshit_index["all"].value == pytest.approx(0.0)
+
+
+def test_frontier_with_a_real_eval_run(reliability: dict, tmp_path: Path) -> None:
+    from attunement.probes.run import frontier
+    from attunement.simulate.run import run_eval
+    from attunement.types import RunConfig
+
+    run_eval(RunConfig(model="scripted:sycophant", limit=2, max_turns=2), tmp_path / "e",
+             progress=False)  # fmt: skip
+    png = tmp_path / "frontier.png"
+    probes = [reliability["sycophant"].out_dir, reliability["key"].out_dir]
+    points = frontier(probes, [tmp_path / "e"], png)
+    assert [p.model for p in points] == ["scripted:sycophant"]  # key has no eval run
+    assert points[0].final_emotion.value is not None and 0 <= points[0].final_emotion.value <= 100
+    assert points[0].accuracy_drop.value == 0.0  # context framing alone does not move it
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -278,7 +278,9 @@ class RunConfig(_Model):
     limit: int | None = Field(None, ge=1)
     max_turns: int | None = Field(None, ge=1, description="overrides each scenario's max_turns")
     max_connections: int = Field(4, ge=1)
-    turn_timeout: float = Field(120.0, gt=0, description="seconds per model call")
+    turn_timeout: float = Field(
+        120.0, gt=0, description="seconds per turn (policy reply, coding, user reaction)"
+    )
     dialogue_timeout: float = Field(900.0, gt=0, description="seconds per dialogue")
     temperature: float = Field(0.7, ge=0)
     max_tokens: int = Field(256, ge=1)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from attunement.cli.common import cli_errors, console, err_console, run_async
@@ -27,7 +28,7 @@ def summary_table(summaries: Mapping[str, Mapping[str, Any]], *, title: str = ""
     table.add_column("metric (95% CI)", style="cyan", no_wrap=True)
     columns = {name: dict(headline(s)) for name, s in summaries.items()}
     for name in columns:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     for row in HEADLINE:
         table.add_row(row.label, *(columns[name][row.label] for name in columns))
     counts = []
@@ -36,6 +37,46 @@ def summary_table(summaries: Mapping[str, Mapping[str, Any]], *, title: str = ""
         counts.append(f"{run.get('dialogues', '?')} ({run.get('errors', 0)} failed)")
     table.add_row("dialogues", *counts, style="dim")
     return table
+
+
+def gap_table(summary: Mapping[str, Any]) -> Table:
+    """The grounding gap of one run: its per-turn rates beside the human reference figures."""
+    from attunement.metrics.summary import lookup
+    from attunement.stats import Estimate
+
+    table = Table(title="grounding gap: per-turn rates vs human references", header_style="bold")
+    for col, justify in (("measure", "left"), ("this run", "right"), ("reference", "left"),
+                         ("ref.", "right"), ("run vs ref.", "right")):  # fmt: skip
+        table.add_column(col, justify=justify, no_wrap=True)
+    for row in lookup(summary.get("metrics", summary), ("grounding", "gap")) or []:
+        rate = Estimate.model_validate(row["rate"]).fmt(2)
+        refs = row["references"] or [None]
+        for i, ref in enumerate(refs):
+            first = (row["measure"], rate) if i == 0 else ("", "")
+            if ref is None:
+                table.add_row(*first, "-", "", "")
+                continue
+            vs = ref["vs_human"]
+            published_gap = ref["kind"] == "llm_vs_human"
+            value = (
+                f"{ref['value']:+.1%}" if ref["kind"] == "llm_vs_human" else f"{ref['value']:.2f}"
+            )
+            table.add_row(
+                *first,
+                ref["population"] + (" (published gap)" if published_gap else ""),
+                value,
+                "" if vs is None else f"{vs:+.0%}",
+            )
+    return table
+
+
+def print_table(table: Table) -> None:
+    """Print a table unwrapped when stdout is not a terminal (a pipe or a log file)."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = console.measure(table, options=console.options.update_width(1000)).maximum
+    Console(file=console.file, width=width, no_color=console.no_color).print(table)
 
 
 def _default_out(prefix: str) -> Path:
@@ -102,7 +143,8 @@ def _eval(**opts: Any) -> None:
         config = _config(RunConfig, opts)
         out_dir = opts["out"] or _default_out("eval")
     result = run_eval(config, out_dir, resume=resume is not None, progress=not opts["quiet"])
-    console.print(summary_table({config.model: result.summary}, title="attune eval"))
+    print_table(summary_table({config.model: result.summary}, title="attune eval"))
+    print_table(gap_table(result.summary))
     done = f"{result.new} new, {result.resumed} resumed" if resume else f"{result.new} dialogues"
     console.print(f"{done}, {result.errors} failed, {result.wall_s:.1f}s. Run folder: {out_dir}")
 
@@ -148,7 +190,7 @@ def _demo(*, out: Path | None, limit: int | None, quiet: bool) -> None:
         "is there to show the machinery, not as a subject of study."
     )
     results = run_async(arun_demo(out_dir, settings=settings, progress=not quiet))
-    console.print(
+    print_table(
         summary_table({spec: r.summary for spec, r in results.items()}, title="attune demo")
     )
     console.print(f"Done in {time.perf_counter() - t0:.0f}s. Run folders:")

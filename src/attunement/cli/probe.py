@@ -117,7 +117,8 @@ def truth_table(summary: Any, *, title: str = "") -> Table:
         )
     table.add_row("all", summary.bullshit_index["all"].fmt(), "", "", "", style="bold")
     table.caption = (
-        f"belief accuracy (bare proposition): {summary.belief_accuracy.fmt()}; "
+        f"belief accuracy (bare proposition): {summary.belief_accuracy.fmt()}, "
+        f"AUC {summary.belief_auc.fmt()}; "
         f"{summary.n_records} prompts, {summary.n_items} items, no Yes/No belief: "
         f"{summary.n_no_belief}, no claim: {summary.n_no_claim}, failed: {summary.n_errors}"
     )

@@ -21,9 +21,29 @@ from importlib import resources
 _TOKEN = re.compile(r"[a-z']+")
 _SENT = re.compile(r"[^.!?\n]+")
 WEAK_FEELINGS: frozenset[str] = frozenset(
-    {"hard", "down", "low", "lost", "heavy", "tough", "rough", "difficult", "broken", "mixed",
-     "empty", "stuck", "alone", "hate", "cry", "struggle", "harder", "worry", "stress", "fear"}
-)  # fmt: skip
+    {
+        "hard",
+        "down",
+        "low",
+        "lost",
+        "heavy",
+        "tough",
+        "rough",
+        "difficult",
+        "broken",
+        "mixed",
+        "empty",
+        "stuck",
+        "alone",
+        "hate",
+        "cry",
+        "struggle",
+        "harder",
+        "worry",
+        "stress",
+        "fear",
+    }
+)
 _FRAMES = frozenset({"feel", "feeling", "felt", "so", "really", "been", "very", "super", "too"})
 _SELF = frozenset({"i", "i'm", "im", "i've", "ive", "me", "my", "myself", "i'd"})
 

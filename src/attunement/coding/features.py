@@ -16,7 +16,7 @@ Four blocks, each a list of feature strings, so that training (scikit-learn) and
   1/sqrt(count).
 
 >>> ctx = context_flags("I'm so anxious about tomorrow")
->>> w, c, d, u = sentence_features("Have you tried a short walk?", 0, 2, False, ctx)
+>>> t, w, d = sentence_features("Have you tried a short walk?", 0, 2, False, ctx)
 >>> "d|q" in d and "d|ctx_disc" in d and "d|aux0" in d
 True
 """
@@ -40,6 +40,8 @@ _NUM_MARKER = re.compile(r"^\s*\d{1,3}[.)]\s")
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s|\*\*[^*]+\*\*:?\s*$|__[^_]+__:?\s*$)")
 _EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _TRAIL = re.compile(r"[\s\"'”’)\]*_\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+$")
+_TRAIL_ASCII = " \t\"')]*_"
+_MARKER_STARTS = frozenset("-*+•◦▪‣–—0123456789abcdefghABCDEFGH[ \t")
 _PRONOUNS = frozenset({"you", "i", "it", "they", "we", "he", "she", "that", "this", "there", "u"})
 
 # lexicon list name -> design feature it fires (phrase cues, matched on word boundaries)
@@ -53,6 +55,11 @@ CUE_FEATURES: dict[str, str] = {
     "permission_cues": "d|cue_perm",
     "checkin_cues": "d|cue_checkin",
     "hedges": "d|hedge",
+    "advise_cues": "d|cue_advise",
+    "inform_cues": "d|cue_inform",
+    "reflect_cues": "d|cue_reflect",
+    "restate_cues": "d|cue_restate",
+    "explore_cues": "d|cue_explore",
 }
 
 
@@ -68,10 +75,17 @@ class _Lex:
         self.aux = frozenset(lex["aux_verbs"])
         self.modals = frozenset(lex["modals"])
         self.base = frozenset(lex["base_verbs"])
-        self.cues: list[tuple[re.Pattern[str], str]] = []
+        # phrase cues indexed by first token, then by length: token -> [(n, {phrase: feats})]
+        by_first: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
         for name, feat in CUE_FEATURES.items():
-            alts = "|".join(re.escape(p) for p in sorted(lex[name], key=len, reverse=True))
-            self.cues.append((re.compile(rf"(?<![a-z'])(?:{alts})(?![a-z'])"), feat))
+            for phrase in lex[name]:
+                toks = tuple(_TOKEN.findall(phrase.lower()))
+                if toks:
+                    by_len = by_first.setdefault(toks[0], {}).setdefault(len(toks), {})
+                    by_len.setdefault(toks, []).append(feat)
+        self.cues: dict[str, list[tuple[int, dict[tuple[str, ...], list[str]]]]] = {
+            tok: sorted(by_len.items()) for tok, by_len in by_first.items()
+        }
 
 
 @lru_cache(maxsize=1)
@@ -127,13 +141,43 @@ def unit_contexts(sentences: Sequence[str]) -> list[tuple[bool, list[str]]]:
     prev_heading = False
     heading: list[str] = []
     for sent in sentences:
+        head_here = is_heading_like(sent)
+        if not head_here and not _LIST_MARKER.match(sent):
+            heading = []  # a plain unit ends the list the heading introduced
         out.append((prev_heading, heading))
-        prev_heading = is_heading_like(sent)
-        if prev_heading:
+        prev_heading = head_here
+        if head_here:
             heading = heading_words(sent)
-        elif not _LIST_MARKER.match(sent):
-            heading = []
     return out
+
+
+def word_feature_names(toks: Sequence[str]) -> list[str]:
+    """Names of the word-block features of a token list: ``w|`` unigrams, ``b|`` bigrams with
+    sentence marks, ``f|`` first word, ``f2|`` first two words.
+
+    >>> word_feature_names(["try", "it", "?"])
+    ['w|try', 'w|it', 'w|?', 'b|<s> try', 'b|try it', 'b|it ?', 'b|? </s>', 'f|try', 'f2|try it']
+    """
+    seq = ["<s>", *toks, "</s>"]
+    out = ["w|" + t for t in toks]
+    out += ["b|" + a + " " + b for a, b in zip(seq, seq[1:], strict=False)]
+    words = [t for t in toks if t not in ("?", "!")]
+    if words:
+        out.append("f|" + words[0])
+        if len(words) > 1:
+            out.append("f2|" + words[0] + " " + words[1])
+    return out
+
+
+def char_ngrams(word: str) -> list[str]:
+    """Character 3-5-grams of a word with boundary marks.
+
+    >>> char_ngrams("sad")
+    ['<sa', 'sad', 'ad>', '<sad', 'sad>', '<sad>']
+    """
+    p = "<" + word + ">"
+    lp = len(p)
+    return [p[i : i + k] for k in CHAR_NGRAMS for i in range(lp - k + 1)]
 
 
 def heading_words(heading: str) -> list[str]:
@@ -147,48 +191,40 @@ def sentence_features(
     n_sentences: int,
     after_heading: bool,
     ctx: Context = NO_CONTEXT,
-    heading: Sequence[str] = (),
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """The (word, char, design, context) feature strings of one sentence in its utterance.
+) -> tuple[list[str], list[str], list[str]]:
+    """The blocks of one sentence in its utterance: (tokens, words, design features).
 
-    ``heading`` holds the :func:`heading_words` of the lead-in above the sentence, if any.
+    The word block is made from the tokens (:func:`word_feature_names`), the char block from
+    the words (:func:`char_ngrams`); the model looks both up without building the feature
+    strings (tuples and a table of known words), which is what makes it fast. The context
+    (``ctx.words`` and the :func:`heading_words` of the lead-in above the sentence), is the
+    same for many sentences, so the model looks it up once (``LinearModel.context_ids``).
     """
     lx = _lex()
     design: list[str] = list(ctx.flags)
-    marker = _LIST_MARKER.match(text)
+    first_char = text[:1]
+    marker = _LIST_MARKER.match(text) if first_char in _MARKER_STARTS else None
     if marker:
         design.append("d|num" if _NUM_MARKER.match(text) else "d|bullet")
         body = text[marker.end() :]
     else:
         body = text
-    if _HEADING.match(text):
+    if first_char in "#*_" and _HEADING.match(text):
         design.append("d|heading")
     if "**" in text:
         design.append("d|bold")
-    low = _MARKUP.sub(" ", body.lower()).replace("\u2019", "'")
-    core = _TRAIL.sub("", low)
+    low = body.lower()
+    if "*" in low or "_" in low or "`" in low or "#" in low or ">" in low:
+        low = _MARKUP.sub(" ", low)
+    if "\u2019" in low:
+        low = low.replace("\u2019", "'")
+    core = low.rstrip(_TRAIL_ASCII) if low.isascii() else _TRAIL.sub("", low)
     toks = _TOKEN.findall(low)
     words = [t for t in toks if t not in ("?", "!")]
     n = len(words)
 
-    # -------- word block
-    feats = ["w|" + t for t in toks]
-    seq = ["<s>", *toks, "</s>"]
-    feats.extend(["b|" + a + " " + b for a, b in zip(seq, seq[1:], strict=False)])
-    if words:
-        feats.append("f|" + words[0])
-        if n > 1:
-            feats.append("f2|" + words[0] + " " + words[1])
-
-    # -------- char block
-    chars: list[str] = []
-    for w in words:
-        p = "<" + w + ">"
-        lp = len(p)
-        for k in CHAR_NGRAMS:
-            if lp < k:
-                break
-            chars.extend([p[i : i + k] for i in range(lp - k + 1)])
+    # -------- word and char blocks: the tokens; the model looks up their unigrams, bigrams,
+    # first word(s) and character n-grams itself (see word_feature_names for their names)
 
     # -------- design block
     if core.endswith("?"):
@@ -197,7 +233,7 @@ def sentence_features(
         design.append("d|colon")
     if "!" in core:
         design.append("d|excl")
-    if _EMOJI.search(text):
+    if not text.isascii() and _EMOJI.search(text):
         design.append("d|emoji")
     if words:
         w0 = words[0]
@@ -231,9 +267,18 @@ def sentence_features(
     if has_i:
         design.append("d|i")
     design.extend(["d|m_" + m for m in lx.modals.intersection(wset)])
-    for pattern, feat in lx.cues:
-        if pattern.search(core):
-            design.append(feat)
+    cue_feats: set[str] = set()
+    cues = lx.cues
+    for i, tok in enumerate(words):
+        for size, phrases in cues.get(tok, ()):
+            found = phrases.get(tuple(words[i : i + size]))
+            if found:
+                cue_feats.update(found)
+    if cue_feats:
+        cue_list = sorted(cue_feats)
+        design.extend(cue_list)
+        if core.endswith("?"):
+            design.extend([f + "&q" for f in cue_list])
     if position == 0:
         design.append("d|first")
     if position == n_sentences - 1:
@@ -245,7 +290,7 @@ def sentence_features(
     design.append("d|len" + ("1" if n <= 3 else "2" if n <= 8 else "3" if n <= 16 else "4"))
     if "d|ctx_disc" in ctx.flags:
         design.extend([f + "&disc" for f in design if f in _CONJOIN])
-    return feats, chars, design, [*ctx.words, *heading]
+    return toks, words, design
 
 
 _CONJOIN = frozenset({"d|q", "d|imp0", "d|you_feel", "d|m_should", "d|m_try", "d|first", "d|num"})

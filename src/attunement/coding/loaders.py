@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -28,15 +30,30 @@ FORMATS: tuple[str, ...] = ("auto", "jsonl", "esconv", "annomi", "bolt", "openai
 MAX_TURN_CHARS = 20_000
 
 ROLE_ALIASES: dict[str, Role] = {
-    "user": "user", "seeker": "user", "usr": "user", "client": "user", "human": "user",
-    "patient": "user", "speaker": "user",
-    "assistant": "assistant", "supporter": "assistant", "sys": "assistant", "system_bot": "assistant",
-    "therapist": "assistant", "counselor": "assistant", "counsellor": "assistant", "bot": "assistant",
-    "gpt": "assistant", "listener": "assistant", "model": "assistant",
+    "user": "user",
+    "seeker": "user",
+    "usr": "user",
+    "client": "user",
+    "human": "user",
+    "patient": "user",
+    "speaker": "user",
+    "assistant": "assistant",
+    "supporter": "assistant",
+    "sys": "assistant",
+    "system_bot": "assistant",
+    "therapist": "assistant",
+    "counselor": "assistant",
+    "counsellor": "assistant",
+    "bot": "assistant",
+    "gpt": "assistant",
+    "listener": "assistant",
+    "model": "assistant",
     "system": "system",
-}  # fmt: skip
+}
 ANNOMI_COLUMNS = ("transcript_id", "utterance_id", "interlocutor", "utterance_text")
 BOLT_COLUMNS = ("prompt", "completion")
+_FIRST_KEY = re.compile(r'"(dialog|messages|turns)"\s*:')
+_KEY_FORMAT = {"dialog": "esconv", "messages": "openai", "turns": "jsonl"}
 _BOLT_SEPARATORS = ("\n\n###\n\n", "\n\n###", "###", "->")
 
 
@@ -95,7 +112,9 @@ def _decode(raw: bytes, path: Path, problems: _Problems) -> str:
         try:
             lines.append(chunk.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            problems.add(InputError(f"invalid UTF-8 at byte {exc.start}", path=str(path), line=lineno))
+            problems.add(
+                InputError(f"invalid UTF-8 at byte {exc.start}", path=str(path), line=lineno)
+            )
             lines.append("")
     return "\n".join(lines).lstrip("\ufeff")
 
@@ -152,18 +171,22 @@ def _conversation_line(obj: dict, path: Path, lineno: int, problems: _Problems) 
     except ValidationError as exc:
         raise validation_error(exc, path=str(path), line=lineno) from None
     for i, turn in enumerate(conv.turns):
+        content = turn.content
+        if content.strip() and len(content) <= MAX_TURN_CHARS:
+            continue  # the common case: nothing to check further
         where = {"path": str(path), "line": lineno, "field": f"turns.{i}.content"}
-        checked = _make_turn(turn.index, turn.role, turn.content, where=where, problems=problems,
+        checked = _make_turn(turn.index, turn.role, content, where=where, problems=problems,
                              metadata=turn.metadata)  # fmt: skip
-        if checked.error or checked.metadata != turn.metadata:
-            turn.content, turn.error, turn.metadata = checked.content, checked.error, checked.metadata
+        turn.content, turn.error, turn.metadata = checked.content, checked.error, checked.metadata
     return conv
 
 
 def _openai_line(obj: dict, path: Path, lineno: int, problems: _Problems) -> Conversation:
     msgs = obj.get("messages")
     if not isinstance(msgs, list):
-        raise InputError("expected a list of messages", path=str(path), line=lineno, field="messages")
+        raise InputError(
+            "expected a list of messages", path=str(path), line=lineno, field="messages"
+        )
     turns = []
     for i, msg in enumerate(msgs):
         where = {"path": str(path), "line": lineno, "field": f"messages.{i}"}
@@ -173,13 +196,23 @@ def _openai_line(obj: dict, path: Path, lineno: int, problems: _Problems) -> Con
         if role is None:
             if msg["role"] in ("tool", "function", "developer"):
                 continue
-            raise InputError(f"unknown role {msg['role']!r}", **{**where, "field": f"messages.{i}.role"})
+            raise InputError(
+                f"unknown role {msg['role']!r}", **{**where, "field": f"messages.{i}.role"}
+            )
         content = msg.get("content")
         if isinstance(content, list):  # content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         where["field"] = f"messages.{i}.content"
-        turns.append(_make_turn(len(turns), role, content, where=where, problems=problems,
-                                metadata={"source_role": msg["role"]}))  # fmt: skip
+        turns.append(
+            _make_turn(
+                len(turns),
+                role,
+                content,
+                where=where,
+                problems=problems,
+                metadata={"source_role": msg["role"]},
+            )
+        )
     cid = str(obj.get("id") or f"line-{lineno}")
     return Conversation(id=cid, turns=turns, metadata={"source": "openai", "line": lineno})
 
@@ -190,8 +223,9 @@ def _esconv_dialog(
 ) -> Conversation:
     where0 = {"path": str(path), "line": line}
     if not isinstance(obj, dict) or not isinstance(obj.get("dialog"), list):
-        raise InputError("expected an ESConv dialog with a 'dialog' list", **where0,
-                         field=item + "dialog")  # fmt: skip
+        raise InputError(
+            "expected an ESConv dialog with a 'dialog' list", **where0, field=item + "dialog"
+        )
     turns = []
     for i, utt in enumerate(obj["dialog"]):
         where = {**where0, "field": f"{item}dialog.{i}"}
@@ -200,7 +234,9 @@ def _esconv_dialog(
         speaker = utt.get("speaker")
         role = normalise_role(speaker) if isinstance(speaker, str) else None
         if role is None:
-            raise InputError(f"unknown speaker {speaker!r}", **{**where, "field": where["field"] + ".speaker"})
+            raise InputError(
+                f"unknown speaker {speaker!r}", **{**where, "field": where["field"] + ".speaker"}
+            )
         content = utt.get("content", utt.get("text"))
         ann = utt.get("annotation") if isinstance(utt.get("annotation"), dict) else {}
         meta: dict[str, Any] = {"source_role": speaker}
@@ -212,8 +248,15 @@ def _esconv_dialog(
             meta["feedback"] = feedback
         where["field"] += ".content" if "content" in utt else ".text"
         turns.append(_make_turn(i, role, content, where=where, problems=problems, metadata=meta))
-    keep = ("emotion_type", "problem_type", "situation", "experience_type", "survey_score",
-            "seeker_question1", "seeker_question2")  # fmt: skip
+    keep = (
+        "emotion_type",
+        "problem_type",
+        "situation",
+        "experience_type",
+        "survey_score",
+        "seeker_question1",
+        "seeker_question2",
+    )
     meta = {k: obj[k] for k in keep if k in obj}
     meta["source"] = "esconv"
     cid = str(obj.get("id", obj.get("dialog_id", default_id)))
@@ -224,8 +267,9 @@ def _read_esconv(path: Path, text: str, problems: _Problems) -> list[Conversatio
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg}, column {exc.colno})", path=str(path),
-                         line=exc.lineno) from None  # fmt: skip
+        raise InputError(
+            f"not valid JSON ({exc.msg}, column {exc.colno})", path=str(path), line=exc.lineno
+        ) from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -248,8 +292,9 @@ def _csv_rows(path: Path, text: str, need: tuple[str, ...], name: str) -> tuple[
         raise InputError(f"cannot read a CSV header ({exc})", path=str(path), line=1) from None
     missing = [c for c in need if c not in header]
     if missing:
-        raise InputError(f"not {name}: missing column(s) {missing}; found {header[:8]}",
-                         path=str(path), line=1)  # fmt: skip
+        raise InputError(
+            f"not {name}: missing column(s) {missing}; found {header[:8]}", path=str(path), line=1
+        )
     rows = []
     try:
         for row in reader:
@@ -260,6 +305,10 @@ def _csv_rows(path: Path, text: str, need: tuple[str, ...], name: str) -> tuple[
     return header, rows
 
 
+def _cell(row: list[str], col: dict[str, int], name: str) -> str:
+    return row[col[name]].strip() if name in col else ""
+
+
 def _read_annomi(path: Path, text: str, problems: _Problems) -> list[Conversation]:
     header, rows = _csv_rows(path, text, ANNOMI_COLUMNS, "AnnoMI CSV")
     col = {h: i for i, h in enumerate(header)}
@@ -267,9 +316,13 @@ def _read_annomi(path: Path, text: str, problems: _Problems) -> list[Conversatio
     order: dict[str, list[tuple[float, Turn]]] = {}
     for lineno, row in rows:
         if len(row) < len(header):
-            problems.add(InputError(f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno))
+            problems.add(
+                InputError(
+                    f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno
+                )
+            )
             continue
-        get = lambda c: row[col[c]].strip() if c in col else ""  # noqa: E731
+        get = partial(_cell, row, col)
         where = {"path": str(path), "line": lineno, "field": "interlocutor"}
         role = normalise_role(get("interlocutor"))
         if role is None:
@@ -282,17 +335,21 @@ def _read_annomi(path: Path, text: str, problems: _Problems) -> list[Conversatio
             problems.add(InputError("not a number", **{**where, "field": "utterance_id"}))
             continue
         meta = {"source_role": get("interlocutor"), "line": lineno}
-        for src, dst in (("main_therapist_behaviour", "gold_behaviour"),
-                         ("client_talk_type", "gold_talk_type")):  # fmt: skip
+        for src, dst in (
+            ("main_therapist_behaviour", "gold_behaviour"),
+            ("client_talk_type", "gold_talk_type"),
+        ):
             if get(src) and get(src).lower() not in ("n/a", "nan", ""):
                 meta[dst] = get(src)
         where["field"] = "utterance_text"
-        turn = _make_turn(0, role, row[col["utterance_text"]], where=where, problems=problems,
-                          metadata=meta)  # fmt: skip
+        turn = _make_turn(
+            0, role, row[col["utterance_text"]], where=where, problems=problems, metadata=meta
+        )
         if tid not in convs:
             quality = get("mi_quality")
-            convs[tid] = Conversation(id=f"annomi-{tid}", metadata={"source": "annomi",
-                                      "mi_quality": quality or None})  # fmt: skip
+            convs[tid] = Conversation(
+                id=f"annomi-{tid}", metadata={"source": "annomi", "mi_quality": quality or None}
+            )
             order[tid] = []
         order[tid].append((uid, turn))
     for tid, conv in convs.items():
@@ -308,7 +365,11 @@ def _read_bolt(path: Path, text: str, problems: _Problems) -> list[Conversation]
     by_text: dict[str, Conversation] = {}
     for lineno, row in rows:
         if len(row) < len(header):
-            problems.add(InputError(f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno))
+            problems.add(
+                InputError(
+                    f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno
+                )
+            )
             continue
         prompt = row[col["prompt"]]
         for sep in _BOLT_SEPARATORS:
@@ -321,8 +382,14 @@ def _read_bolt(path: Path, text: str, problems: _Problems) -> list[Conversation]
             by_text[key].turns[0].metadata["gold_labels"].append(label)
             continue
         where = {"path": str(path), "line": lineno, "field": "prompt"}
-        turn = _make_turn(0, "assistant", key, where=where, problems=problems,
-                          metadata={"source_role": "therapist", "gold_labels": [label], "line": lineno})  # fmt: skip
+        turn = _make_turn(
+            0,
+            "assistant",
+            key,
+            where=where,
+            problems=problems,
+            metadata={"source_role": "therapist", "gold_labels": [label], "line": lineno},
+        )
         by_text[key] = Conversation(id=f"bolt-{lineno}", turns=[turn], metadata={"source": "bolt"})
     return list(by_text.values())
 
@@ -338,14 +405,19 @@ def detect_format(path: str | Path, text: str | None = None) -> str:
         text = _read_bytes(p)[:65536].decode("utf-8", errors="replace")
     head = text.lstrip("\ufeff \t\r\n")
     first_line = head.split("\n", 1)[0]
-    if p.suffix.lower() in (".csv", ".tsv") or (not head.startswith(("{", "[")) and "," in first_line):
+    if p.suffix.lower() in (".csv", ".tsv") or (
+        not head.startswith(("{", "[")) and "," in first_line
+    ):
         cols = {c.strip().strip('"') for c in first_line.split(",")}
         if set(ANNOMI_COLUMNS) <= cols:
             return "annomi"
         if set(BOLT_COLUMNS) <= cols:
             return "bolt"
-        raise InputError(f"a CSV that is neither AnnoMI nor BOLT (columns {sorted(cols)[:8]})",
-                         path=str(p), line=1)  # fmt: skip
+        raise InputError(
+            f"a CSV that is neither AnnoMI nor BOLT (columns {sorted(cols)[:8]})",
+            path=str(p),
+            line=1,
+        )
     if head.startswith("["):
         return "esconv"
     if head.startswith("{"):
@@ -355,6 +427,9 @@ def detect_format(path: str | Path, text: str | None = None) -> str:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError:
+                key = _FIRST_KEY.search(line[:4000])  # a line longer than the sniffed head
+                if key:
+                    return _KEY_FORMAT[key.group(1)]
                 if p.suffix.lower() == ".json":
                     return "esconv"
                 continue
@@ -366,8 +441,11 @@ def detect_format(path: str | Path, text: str | None = None) -> str:
                 if "turns" in obj:
                     return "jsonl"
             break
-    raise InputError("unknown transcript format (expected conversation JSONL, OpenAI chat "
-                     "JSONL, ESConv JSON, AnnoMI or BOLT CSV); name it with --format", path=str(p))  # fmt: skip
+    raise InputError(
+        "unknown transcript format (expected conversation JSONL, OpenAI chat "
+        "JSONL, ESConv JSON, AnnoMI or BOLT CSV); name it with --format",
+        path=str(p),
+    )
 
 
 def read_transcripts(
@@ -383,9 +461,12 @@ def read_transcripts(
         raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
     raw = _read_bytes(p)
     problems = _Problems(lenient)
-    chosen = format if format != "auto" else detect_format(p, raw[:65536].decode("utf-8", "replace"))
-    if chosen in ("jsonl", "openai") or (chosen == "esconv" and raw.lstrip().startswith(b"{")
-                                          and p.suffix.lower() == ".jsonl"):  # fmt: skip
+    chosen = (
+        format if format != "auto" else detect_format(p, raw[:65536].decode("utf-8", "replace"))
+    )
+    if chosen in ("jsonl", "openai") or (
+        chosen == "esconv" and raw.lstrip().startswith(b"{") and p.suffix.lower() == ".jsonl"
+    ):
         convs = _read_jsonl(p, chosen, problems)
     else:
         text = _decode(raw, p, problems)

@@ -15,27 +15,35 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import repeat
 from importlib import resources
+from itertools import chain, repeat
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from attunement.coding.features import context_flags, sentence_features, unit_contexts
+from attunement.coding.features import (
+    char_ngrams,
+    context_flags,
+    sentence_features,
+    unit_contexts,
+)
 from attunement.coding.segment import segment
 from attunement.coding.taxonomy import ACTS, Act
 from attunement.errors import ConfigError
-from attunement.types import ActSpan, CodedUtterance
+from attunement.types import CodedUtterance
 
 MODEL_NAME = "local-coder-v1"
+_validate = CodedUtterance.model_validate
 RULE_CONFIDENCE = 0.99
 
 
 class Rule(NamedTuple):
-    """A high-precision override: when ``pattern`` matches the whole normalised unit."""
+    """A high-precision override: when ``pattern`` matches the start of the normalised unit
+    (patterns that must cover the whole unit end with ``$``)."""
 
     name: str
     pattern: re.Pattern[str]
@@ -43,19 +51,60 @@ class Rule(NamedTuple):
 
 
 _P = re.compile
-# The whole unit (lowercased, markdown and trailing punctuation/emoji removed) must match.
+# Advice openings: optional hedged lead-ins, then a phrase that proposes an action.
+_ADVICE_LEAD = (
+    r"(?:(?:i think|i guess|i believe|i feel like|i'd say|maybe|perhaps|so|well|honestly|also"
+    r"|and|but|then|in that case|if i were you|if you can|if possible|for now)[,]?\s+)*"
+)
+_ADVICE_CORE = (
+    r"(?:you (?:should|could try|can try|may try|might try|might want to|may want to|need to"
+    r"|ought to|could (?:also )?(?:ask|talk|try|call|write|go|take|make|get|look|start|set"
+    r"|reach|join|speak|consider|see|use|think about)|can (?:also )?(?:ask|talk|call|reach"
+    r"|join|speak|consider|look))"
+    r"|i(?:'d| would)? (?:suggest|recommend|advise)(?! (?:we|that we))|my (?:advice|suggestion)"
+    r"|have you (?:tried|considered)|why (?:don't you|not try)|how about (?:trying|you)"
+    r"|(?:maybe|perhaps) (?:try|you could try)|it (?:might|may|could|would) (?:help|be worth"
+    r"|be a good idea|be good to)|it(?:'s| is| would be) (?:worth|a good idea|best to)"
+    r"|make sure you|be sure to|don't forget to)"
+)
+_ADVICE_NOT = r"(?! (?:be|feel|know|not|never|blame|before|yet|already|anything)\b)(?= \w)"
+# Matched against the unit lowercased, markdown and trailing punctuation/emoji removed.
 RULES: tuple[Rule, ...] = (
-    Rule("greeting", _P(r"(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening))"
-                        r"(?: there| again| friend)?"), "other"),
-    Rule("bare_thanks", _P(r"(?:thanks|thank you|thx|ty)(?: so much| a lot)?"), "other"),
-    Rule("sign_off", _P(r"(?:take care|bye|goodbye|good luck|best of luck|cheers|all the best)"
-                        r"(?: (?:now|friend|to you|with (?:it|that|everything)))?"), "other"),
-    Rule("bare_receipt", _P(r"(?:i see|got it|gotcha|ok(?:ay)?|mm+|m+hm+|uh[- ]huh|understood"
-                            r"|noted|right|i hear you)"), "acknowledge"),
-    Rule("markdown_heading", _P(r"#{1,6} .*"), "other"),
-)  # fmt: skip
-_NORM_TRAIL = re.compile(r"[\s.!?,;:\"'”’)\]*_~\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+$")
-_NORM_LEAD = re.compile(r"^[\s*_\"'“‘(]+")
+    Rule(
+        "greeting",
+        _P(
+            r"(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening))"
+            r"(?: there| again| friend)?$"
+        ),
+        "other",
+    ),
+    Rule("bare_thanks", _P(r"(?:thanks|thank you|thx|ty)(?: so much| a lot)?$"), "other"),
+    Rule(
+        "sign_off",
+        _P(
+            r"(?:take care|bye|goodbye|good luck|best of luck|cheers|all the best)"
+            r"(?: (?:now|friend|to you|with (?:it|that|everything)))?$"
+        ),
+        "other",
+    ),
+    Rule(
+        "bare_receipt",
+        _P(
+            r"(?:i see|got it|gotcha|ok(?:ay)?|mm+|m+hm+|uh[- ]huh|understood"
+            r"|noted|right|i hear you)$"
+        ),
+        "acknowledge",
+    ),
+    Rule("markdown_heading", _P(r"#{1,6} .*$"), "other"),
+    # Advice in its commonest openings, after optional hedges (docs/labelling.md: a question
+    # proposing an action is advise). "You should be proud", "you can do this" stay out.
+    Rule("advice_opening", _P(_ADVICE_LEAD + _ADVICE_CORE + _ADVICE_NOT), "advise"),
+)
+_NORM_TRAIL = re.compile(r"[\s.!?,;:\"'”’)\]*_~\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+$")
+_NORM_LEAD = re.compile(r"^(?:[\s*_\"'“‘(]+|(?:[-*+•]|\d{1,3}[.)])\s+)+")
+
+
+_COMBINED = re.compile("|".join(f"(?P<r{i}>{r.pattern.pattern})" for i, r in enumerate(RULES)))
 
 
 def apply_rules(sentence: str, rules: Sequence[Rule] = RULES) -> Rule | None:
@@ -71,8 +120,11 @@ def apply_rules(sentence: str, rules: Sequence[Rule] = RULES) -> Rule | None:
         norm = raw.lower()
     else:
         norm = _NORM_TRAIL.sub("", _NORM_LEAD.sub("", raw.lower().replace("\u2019", "'")))
+    if rules is RULES:  # one pass over all rules; the first that matches wins, as in the loop
+        m = _COMBINED.match(norm)
+        return RULES[int(m.lastgroup[1:])] if m and m.lastgroup else None
     for rule in rules:
-        if rule.pattern.fullmatch(norm):
+        if rule.pattern.match(norm):
             return rule
     return None
 
@@ -88,6 +140,8 @@ class LinearModel:
         labels: Sequence[str],
         *,
         use_rules: bool = True,
+        design_scale: float = 1.0,
+        known_words: Sequence[str] = (),
         metadata: dict | None = None,
     ) -> None:
         if weights.shape != (len(vocab) + 1, len(labels)):
@@ -103,6 +157,41 @@ class LinearModel:
         self.bias = np.asarray(bias, dtype=np.float32)
         self.labels: tuple[Act, ...] = tuple(labels)  # type: ignore[arg-type]
         self.use_rules = use_rules
+        self.design_scale = float(design_scale)
+        # Lookup tables keyed by what extraction yields, so no feature string is built at
+        # inference: unigrams by token, bigrams by token pair, first words likewise, and the
+        # char n-gram ids of every word the model knows (all part of the model, fixed at load).
+        self._uni: dict[str, int] = {}
+        self._bi: dict[tuple[str, str], int] = {}
+        self._first: dict[str, int] = {}
+        self._first2: dict[tuple[str, str], int] = {}
+        for f, i in self.index.items():
+            kind, _, key = f.partition("|")
+            if kind == "w":
+                self._uni[key] = i
+            elif kind == "b":
+                a, _, b = key.partition(" ")
+                self._bi[(a, b)] = i
+            elif kind == "f":
+                self._first[key] = i
+            elif kind == "f2":
+                a, _, b = key.partition(" ")
+                self._first2[(a, b)] = i
+        get = self.index.get
+        self.known_words = sorted(set(known_words) | set(self._uni))
+        self.word_chars: dict[str, list[int]] = {
+            w: [get(g, 0) for g in char_ngrams(w)] for w in self.known_words
+        }
+        # Each known word's char n-gram rows summed once (a table derived from the weights):
+        # at inference a known word costs one row instead of one per n-gram.
+        self._word_row = {w: i + 1 for i, w in enumerate(self.known_words)}
+        self._word_len = [0] + [len(self.word_chars[w]) for w in self.known_words]
+        grams = [self.word_chars[w] for w in self.known_words]
+        flat = np.fromiter(chain.from_iterable(grams), dtype=np.int64)
+        starts = np.cumsum([0] + [len(g) for g in grams[:-1]], dtype=np.int64)
+        self.word_weights = np.zeros((len(grams) + 1, self.weights.shape[1]), dtype=np.float32)
+        if grams:
+            self.word_weights[1:] = np.add.reduceat(self.weights[flat], starts, axis=0)
         self.metadata = metadata or {}
 
     # ---------------------------------------------------------------- persistence
@@ -115,9 +204,15 @@ class LinearModel:
             weights=self.weights.astype(np.float16),
             bias=self.bias,
             vocab=np.array("\n".join(vocab)),
+            words=np.array("\n".join(self.known_words)),
             labels=np.array("\n".join(self.labels)),
         )
-        meta = {**metadata, "use_rules": self.use_rules, "labels": list(self.labels)}
+        meta = {
+            **metadata,
+            "use_rules": self.use_rules,
+            "design_scale": self.design_scale,
+            "labels": list(self.labels),
+        }
         p.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
@@ -137,23 +232,128 @@ class LinearModel:
             data["bias"],
             labels,
             use_rules=bool(meta.get("use_rules", True)),
+            design_scale=float(meta.get("design_scale", 1.0)),
+            known_words=str(data["words"]).split("\n") if "words" in data else (),
             metadata=meta,
         )
 
     # ---------------------------------------------------------------- scoring
+    def context_ids(self, features: Sequence[str]) -> list[int]:
+        """Ids of context-block features (user-turn and heading words), looked up once."""
+        return list(map(self.index.get, features, repeat(0)))
+
     def vectorise(
-        self, blocks: tuple[list[str], list[str], list[str], list[str]]
-    ) -> tuple[list[int], list[float]]:
-        """Feature ids and values of one sentence (unknown features map to the zero row)."""
+        self, blocks: tuple[list[str], list[str], list[str]], context: list[int]
+    ) -> tuple[list[int], tuple[int, int, int, int]]:
+        """Feature ids of one sentence as four blocks (word, context, char, design), each led
+        by a 0 (the zero row, so no block is empty), and the blocks' feature counts.
+
+        Unknown features map to the zero row. ``context`` holds the ids of the context block
+        (:meth:`context_ids`). Scores are block sums scaled by :meth:`block_scales`.
+        """
         get = self.index.get
-        ids: list[int] = []
+        toks, char_words, design = blocks
+        ids: list[int] = [0]
+        ids.extend(map(self._uni.get, toks, repeat(0)))
+        seq = ["<s>", *toks, "</s>"]
+        ids.extend(map(self._bi.get, zip(seq, seq[1:], strict=False), repeat(0)))
+        if char_words:
+            ids.append(self._first.get(char_words[0], 0))
+            if len(char_words) > 1:
+                ids.append(self._first2.get((char_words[0], char_words[1]), 0))
+        n_word = len(ids) - 1
+        ids.append(0)
+        ids.extend(context)
+        known = list(map(self.word_chars.get, char_words))
+        if None in known:  # words the model never saw: make their n-grams now
+            known = [
+                k if k is not None else list(map(get, char_ngrams(w), repeat(0)))
+                for k, w in zip(known, char_words, strict=True)
+            ]
+        n_before = len(ids)
+        ids.append(0)
+        ids.extend(chain.from_iterable(known))
+        n_char = len(ids) - n_before - 1
+        ids.append(0)
+        ids.extend(map(get, design, repeat(0)))
+        return ids, (n_word, len(context), n_char, len(design))
+
+    def block_scales(self, counts: tuple[int, int, int, int]) -> tuple[float, ...]:
+        """The weight of each block's features: 1/sqrt(count), design features a constant."""
+        w, c, ch, _ = counts
+        return (
+            w**-0.5 if w else 0.0,
+            c**-0.5 if c else 0.0,
+            ch**-0.5 if ch else 0.0,
+            self.design_scale,
+        )
+
+    def feature_values(
+        self, blocks: tuple[list[str], list[str], list[str]], context: list[int]
+    ) -> tuple[list[int], list[float]]:
+        """(ids, values) of one sentence as a sparse row (for training and checks)."""
+        ids, counts = self.vectorise(blocks, context)
         vals: list[float] = []
-        words, chars, design, context = blocks
-        for block, fixed in ((words, False), (chars, False), (design, True), (context, False)):
-            if block:
-                ids.extend(map(get, block, repeat(0)))
-                vals.extend([1.0 if fixed else len(block) ** -0.5] * len(block))
+        for n, scale in zip(counts, self.block_scales(counts), strict=True):
+            vals.extend([0.0] + [scale] * n)
         return ids, vals
+
+    def fast_vectorise(
+        self, blocks: tuple[list[str], list[str], list[str]], context: list[int]
+    ) -> tuple[list[int], list[int], tuple[int, int, int, int, int]]:
+        """The coder's path: like :meth:`vectorise`, but a known word's char n-grams come as
+        one row of ``word_weights``. Returns (ids, word rows, counts): ids hold four blocks
+        (word, context, char n-grams of unknown words, design), each led by a 0; word rows
+        are led by a 0; counts are (word, context, char n-grams in all, design, unknown ids).
+        """
+        get = self.index.get
+        toks, char_words, design = blocks
+        ids: list[int] = [0]
+        ids.extend(map(self._uni.get, toks, repeat(0)))
+        seq = ["<s>", *toks, "</s>"]
+        ids.extend(map(self._bi.get, zip(seq, seq[1:], strict=False), repeat(0)))
+        if char_words:
+            ids.append(self._first.get(char_words[0], 0))
+            if len(char_words) > 1:
+                ids.append(self._first2.get((char_words[0], char_words[1]), 0))
+        n_word = len(ids) - 1
+        ids.append(0)
+        ids.extend(context)
+        rows = [0, *map(self._word_row.get, char_words, repeat(0))]
+        n_char = sum(map(self._word_len.__getitem__, rows))
+        n_before = len(ids)
+        ids.append(0)
+        if 0 in rows[1:]:  # words the model never saw: their n-grams now
+            for w, r in zip(char_words, rows[1:], strict=True):
+                if not r:
+                    grams = char_ngrams(w)
+                    ids.extend(map(get, grams, repeat(0)))
+                    n_char += len(grams)
+        n_unknown = len(ids) - n_before - 1
+        ids.append(0)
+        ids.extend(map(get, design, repeat(0)))
+        return ids, rows, (n_word, len(context), n_char, len(design), n_unknown)
+
+    def fast_probabilities(
+        self,
+        ids: np.ndarray,
+        starts: np.ndarray,
+        scales: np.ndarray,
+        rows: np.ndarray,
+        row_starts: np.ndarray,
+        char_scales: np.ndarray,
+    ) -> np.ndarray:
+        """Class probabilities of a batch from :meth:`fast_vectorise` output."""
+        sums = np.add.reduceat(self.weights[ids], starts, axis=0)
+        sums *= scales[:, None]
+        logits = sums.reshape(-1, 4, sums.shape[1]).sum(axis=1)
+        words = np.add.reduceat(self.word_weights[rows], row_starts, axis=0)
+        logits += words * char_scales[:, None]
+        logits += self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits
 
     def probabilities(self, ids: np.ndarray, vals: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """Class probabilities of a batch; ``offsets`` are where each sentence's ids begin."""
@@ -205,36 +405,50 @@ class LocalCoder:
             raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
         out: list[CodedUtterance] = []
         for lo in range(0, len(texts), self.batch_size):
-            out.extend(self._batch(texts[lo : lo + self.batch_size], contexts[lo : lo + self.batch_size]))
+            out.extend(
+                self._batch(texts[lo : lo + self.batch_size], contexts[lo : lo + self.batch_size])
+            )
         return out
 
-    def _batch(
-        self, texts: Sequence[str], contexts: Sequence[str | None]
-    ) -> list[CodedUtterance]:
+    def _batch(self, texts: Sequence[str], contexts: Sequence[str | None]) -> list[CodedUtterance]:
         model = self.model
         segs_per = [segment(t) if t and t.strip() else [] for t in texts]
         ids: list[int] = []
-        vals: list[float] = []
-        offsets: list[int] = []
+        starts: list[int] = []
+        scales: list[float] = []
+        rows: list[int] = []
+        row_starts: list[int] = []
+        char_scales: list[float] = []
+        design_scale = model.design_scale
         for segs, ctx_text in zip(segs_per, contexts, strict=True):
             if not segs:
                 continue
             ctx = context_flags(ctx_text)
+            ctx_ids = model.context_ids(ctx.words)
             n = len(segs)
             units = unit_contexts([seg.text for seg in segs])
             for i, (seg, (after, heading)) in enumerate(zip(segs, units, strict=True)):
-                blocks = sentence_features(seg.text, i, n, after, ctx, heading)
-                sid, sval = model.vectorise(blocks)
-                offsets.append(len(ids))
-                ids.extend(sid)
-                vals.extend(sval)
+                blocks = sentence_features(seg.text, i, n, after, ctx)
+                cids = ctx_ids + model.context_ids(heading) if heading else ctx_ids
+                sid, srows, (w, c, ch, _, unk) = model.fast_vectorise(blocks, cids)
+                at = len(ids)
+                starts += (at, at + w + 1, at + w + c + 2, at + w + c + unk + 3)
+                ch_scale = ch**-0.5 if ch else 0.0
+                scales += (w**-0.5 if w else 0.0, c**-0.5 if c else 0.0, ch_scale, design_scale)
+                ids += sid
+                row_starts.append(len(rows))
+                rows += srows
+                char_scales.append(ch_scale)
         probs = (
-            model.probabilities(
-                np.asarray(ids, dtype=np.int64),
-                np.asarray(vals, dtype=np.float32),
-                np.asarray(offsets, dtype=np.int64),
+            model.fast_probabilities(
+                np.frombuffer(array("q", ids), dtype=np.int64),
+                np.asarray(starts, dtype=np.int64),
+                np.asarray(scales, dtype=np.float32),
+                np.frombuffer(array("q", rows), dtype=np.int64),
+                np.asarray(row_starts, dtype=np.int64),
+                np.asarray(char_scales, dtype=np.float32),
             )
-            if offsets
+            if starts
             else np.zeros((0, len(model.labels)), dtype=np.float32)
         )
         best = probs.argmax(axis=1).tolist()
@@ -255,7 +469,14 @@ class LocalCoder:
                     if rule is not None:
                         act, p = rule.act, RULE_CONFIDENCE
                 spans.append(
-                    ActSpan(start=seg.start, end=seg.end, text=seg.text, act=act, confidence=round(p, 4))
+                    {
+                        "start": seg.start,
+                        "end": seg.end,
+                        "text": seg.text,
+                        "act": act,
+                        "confidence": round(p, 4),
+                    }
                 )
-            out.append(CodedUtterance(text=text, spans=spans, coder=self.name))
+            # one validation call per utterance (spans included) instead of one per span
+            out.append(_validate({"text": text, "spans": spans, "coder": self.name}))
         return out

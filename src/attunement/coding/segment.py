@@ -7,13 +7,13 @@ is its own unit, and an emoji belongs to the sentence it closes.
 
 The rules, in order:
 1. Lines are units: a newline always ends a segment (lists and paragraphs).
-2. A line that starts with a list marker (``-``, ``*``, ``•``, ``1.``, ``2)``, ``a.``) opens an
-   item; the item is still split into sentences when it holds several.
+2. A line that starts with a list marker (``-``, ``*``, ``•``, ``1.``, ``2)``, ``a.``) is one
+   item, not split further: a list item is one step or point ("- **Sleep.** Keep one bedtime.").
 3. Inside a line, a sentence ends at ``.``, ``!``, ``?`` (or a run of them, with closing quotes,
    brackets, ``**`` and emoji attached) followed by whitespace, except after a known
    abbreviation, a single initial, or an ellipsis followed by a lowercase word.
-4. A bold lead-in that ends with a colon (``**Sleep:** keep one bedtime``) is cut off as its
-   own heading segment.
+4. A line that is only a heading (``## Plan``, ``**Options**``) or a short lead-in ending with a
+   colon is one heading unit.
 
 Offsets are character offsets into the original text, with surrounding whitespace trimmed, so
 ``text[s.start:s.end] == s.text`` always holds.
@@ -43,22 +43,40 @@ class Segment(NamedTuple):
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+•◦▪‣–—]|\d{1,3}[.)]|[a-hA-H][.)]|\[[ xX]\])\s+")
 # A markdown heading or a line that is only a bold/italic phrase, or ends with a colon.
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s+.+|\*\*[^*\n]{1,120}\*\*:?|__[^_\n]{1,120}__:?)\s*$")
-# A bold lead-in with a colon at the start of a line or item: "**Sleep:** ..." / "**Sleep**: ..."
-_BOLD_LEAD = re.compile(r"\*\*[^*\n]{1,80}?(?::\*\*|\*\*:)")
 # Candidate sentence ends: terminal punctuation plus closers (quotes, brackets, markdown, emoji).
 _END = re.compile(
-    r"(?:[.!?]+|…)(?:[\"'”’)\]*_]|[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D])*"
+    r"(?:[.!?]+|…)(?:[\"'”’)\]*_]|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D])*"
     r"(?=\s|$)"
 )
 # A bare emoji run after a sentence is attached to it (it closes that sentence).
-_EMOJI_RUN = re.compile(r"\s*(?:[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+)(?=\s|$)")
+_EMOJI_RUN = re.compile(
+    r"\s*(?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+)(?=\s|$)"
+)
 
 ABBREVIATIONS: frozenset[str] = frozenset(
     {
-        "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "approx",
-        "min", "max", "no", "fig", "cf", "al", "a.m", "p.m", "u.s", "u.k", "ca", "incl",
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "jr",
+        "sr",
+        "approx",
+        "fig",
+        "cf",
+        "al",
+        "a.m",
+        "p.m",
+        "u.s",
+        "u.k",
+        "incl",
     }
-)  # fmt: skip
+)
 
 
 def _is_abbreviation(line: str, end_of_token: int) -> bool:
@@ -69,6 +87,11 @@ def _is_abbreviation(line: str, end_of_token: int) -> bool:
     token = line[start:end_of_token]
     if token.lower().rstrip(".") in ABBREVIATIONS:
         return True
+    if (
+        token.lower() in ("no", "st")
+        and line[end_of_token + 1 : end_of_token + 3].strip()[:1].isdigit()
+    ):
+        return True  # "No. 5", "St. 3"
     return len(token) == 1 and token.isupper() and token != "I"  # an initial: "J. Smith"
 
 
@@ -76,15 +99,8 @@ def _split_line(line: str, offset: int, kind: SegmentKind, out: list[Segment]) -
     """Split one line (already known to be a unit of ``kind``) into sentences."""
     pos = 0
     first = True
-    lead = _LIST_MARKER.match(line)
-    body_from = lead.end() if lead else 0
-    bold = _BOLD_LEAD.match(line, body_from)
-    if bold and line[bold.end() :].strip():
-        _emit(line, 0, bold.end(), offset, "heading", out)
-        pos = bold.end()
-        first = False
     n = len(line)
-    search_from = max(pos, body_from)
+    search_from = 0
     while True:
         m = _END.search(line, search_from)
         if m is None:
@@ -97,11 +113,10 @@ def _split_line(line: str, offset: int, kind: SegmentKind, out: list[Segment]) -
         rest = line[end:].lstrip()
         if not rest:
             break
-        if line[m.start() : m.start() + 2] in ("..", "…") or line[m.start()] == "…":
-            # an ellipsis followed by a lowercase word continues the sentence
-            if rest[0].islower():
-                search_from = end
-                continue
+        is_ellipsis = line[m.start() : m.start() + 2] == ".." or line[m.start()] == "…"
+        if is_ellipsis and rest[0].islower():  # "hmm... maybe" continues the sentence
+            search_from = end
+            continue
         emoji = _EMOJI_RUN.match(line, end)
         if emoji:
             end = emoji.end()
@@ -128,8 +143,8 @@ def _emit(line: str, a: int, b: int, offset: int, kind: SegmentKind, out: list[S
 def segment(text: str) -> list[Segment]:
     """Cut an utterance into ordered sentence, list-item and heading segments.
 
-    >>> [(s.kind, s.text) for s in segment("**Options:**\\n- Walk 🚶 daily. Sleep early.")]
-    [('heading', '**Options:**'), ('item', '- Walk 🚶 daily.'), ('sentence', 'Sleep early.')]
+    >>> [(s.kind, s.text) for s in segment("**Options:**\\n- Walk 🚶 daily. Sleep early.\\nOk? 👍")]
+    [('heading', '**Options:**'), ('item', '- Walk 🚶 daily. Sleep early.'), ('sentence', 'Ok? 👍')]
     """
     out: list[Segment] = []
     offset = 0
@@ -138,7 +153,7 @@ def segment(text: str) -> list[Segment]:
             if _HEADING.match(line) or (line.rstrip().endswith(":") and len(line) < 80):
                 _emit(line, 0, len(line), offset, "heading", out)
             elif _LIST_MARKER.match(line):
-                _split_line(line, offset, "item", out)
+                _emit(line, 0, len(line), offset, "item", out)
             else:
                 _split_line(line, offset, "sentence", out)
         offset += len(line) + 1

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from attunement.coding.base import Coder
 from attunement.coding.local import LocalCoder
 from attunement.errors import InputError
-from attunement.types import Conversation, Role, Turn
+from attunement.types import ActSpan, Conversation, Role, Turn
 
 from .loaders import normalise_role
 
@@ -30,7 +29,7 @@ class CodedTurnRecord(BaseModel):
     source_role: str | None = None
     text: str
     acts: list[str] = Field(default_factory=list, description="acts in order of first occurrence")
-    spans: list[dict[str, Any]] = Field(
+    spans: list[ActSpan] = Field(
         default_factory=list, description="each sentence: start, end, text, act, confidence"
     )
     coder: str = ""
@@ -90,7 +89,7 @@ def _record(conv: Conversation, turn: Turn) -> CodedTurnRecord:
         source_role=turn.metadata.get("source_role"),
         text=turn.content,
         acts=list(codes.acts) if codes else [],
-        spans=[s.model_dump() for s in codes.spans] if codes else [],
+        spans=list(codes.spans) if codes else [],
         coder=codes.coder if codes else "",
         error=codes.error if codes else "not coded",
         gold=gold_list,

@@ -36,10 +36,6 @@ def scored(conversations: Sequence[Conversation]) -> list[Conversation]:
     return [c for c in conversations if c.error is None and c.emotion_final is not None]
 
 
-def _clusters(convs: Sequence[Conversation]) -> list[str]:
-    return [c.scenario_id or c.id for c in convs]
-
-
 def outcome(conv: Conversation) -> Outcome:
     """success / failure / neutral for one dialogue, from its end reason."""
     return END_OUTCOME.get(conv.end_reason or "", "neutral")

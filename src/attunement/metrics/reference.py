@@ -107,7 +107,7 @@ REFERENCE_FIGURES: tuple[ReferenceFigure, ...] = (
         "grounding",
         -0.775,
         "llm_vs_human",
-        "LLMs vs humans, all grounding acts, mean over models and domains",
+        "LLMs vs humans, mean of models and domains",
         "relative difference in grounding acts",
         _SHAIKH,
     ),

@@ -19,10 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from attunement.coding.taxonomy import ACTS
 from attunement.metrics.ambiguity import ambiguity_summary
 from attunement.metrics.emotion import emotion_by_need, emotion_summary
 from attunement.metrics.facts import facts_summary
-from attunement.stats import Estimate
+from attunement.metrics.grounding import coded_turns
+from attunement.metrics.profile import behaviour_profile, behaviour_sections, reference_rates
+from attunement.metrics.reference import grounding_gap
+from attunement.stats import Estimate, bootstrap_mean
 from attunement.types import Conversation
 
 
@@ -37,9 +41,39 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def first_act_shares(
+    conversations: Sequence[Conversation], *, seed: int = 0
+) -> dict[str, Estimate]:
+    """Share of dialogues whose first assistant turn opens with each act (acts that occur).
+
+    >>> from attunement.types import ActSpan, CodedUtterance, Conversation, Turn
+    >>> codes = CodedUtterance(text="Try this.", spans=[
+    ...     ActSpan(start=0, end=9, text="Try this.", act="advise")])
+    >>> c = Conversation(id="d", turns=[Turn(index=0, role="assistant", content="x", codes=codes)])
+    >>> first_act_shares([c])["advise"].value
+    1.0
+    """
+    firsts: list[tuple[str, str]] = []
+    for conv in conversations:
+        turns = coded_turns(conv)
+        if turns and turns[0].codes is not None and turns[0].codes.spans:
+            firsts.append((turns[0].codes.spans[0].act, conv.scenario_id or conv.id))
+    clusters = [k for _, k in firsts]
+    return {
+        act: bootstrap_mean([float(a == act) for a, _ in firsts], clusters, seed=seed)
+        for act in ACTS
+        if any(a == act for a, _ in firsts)
+    }
+
+
 def behaviour_summary(conversations: Sequence[Conversation], *, seed: int = 0) -> dict[str, Any]:
-    """Act profile, timing and grounding of the assistant turns (from the coder's codes)."""
-    return {}
+    """Act profile, timing and grounding (from the coder's codes), with the grounding gap to
+    the human reference figures, clustered by scenario."""
+    sections = behaviour_sections(conversations, cluster_by="scenario", seed=seed)
+    profile = behaviour_profile(conversations, cluster_by="scenario", seed=seed)
+    sections["timing"]["first_act"] = first_act_shares(conversations, seed=seed)
+    sections["grounding"]["gap"] = grounding_gap(reference_rates(profile))
+    return sections
 
 
 def summarise(conversations: Sequence[Conversation], *, seed: int = 0) -> dict[str, Any]:
@@ -110,11 +144,9 @@ HEADLINE: tuple[HeadlineRow, ...] = (
     HeadlineRow("success %", ("emotion", "success_rate"), 100.0, 0),
     HeadlineRow("failure %", ("emotion", "failure_rate"), 100.0, 0),
     HeadlineRow("emotion AUC (0-100)", ("emotion", "emotion_auc"), 1.0, 1),
-    HeadlineRow(
-        "advice before understanding %", ("timing", "advice_before_understanding"), 100.0, 0
-    ),
-    HeadlineRow("ask rate, ambiguous %", ("ambiguity", "ask_rate_ambiguous"), 100.0, 0),
-    HeadlineRow("direct answer, clear %", ("ambiguity", "direct_rate_clear"), 100.0, 0),
+    HeadlineRow("advice before understanding %", ("timing", "advice_before_understanding"), 100, 0),
+    HeadlineRow("asks on ambiguous %", ("ambiguity", "ask_rate_ambiguous"), 100.0, 0),
+    HeadlineRow("answers clear directly %", ("ambiguity", "direct_rate_clear"), 100.0, 0),
     HeadlineRow("ask F1", ("ambiguity", "ask_f1"), 1.0, 2),
     HeadlineRow("grounding acts / turn", ("grounding", "acts_per_turn"), 1.0, 2),
     HeadlineRow("hidden facts uncovered %", ("facts", "facts_uncovered_rate"), 100.0, 0),

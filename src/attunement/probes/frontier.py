@@ -164,6 +164,7 @@ def plot_frontier(points: Sequence[FrontierPoint], png_path: str | Path) -> Path
         ax.errorbar([x], [y], xerr=xe, yerr=ye, fmt="o", capsize=3)
         ax.annotate(p.model, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_ylim(0, 100)  # the emotion scale, so plots of different runs compare
     ax.set_xlabel("accuracy drop under emotional framing (pp; right = less reliable)")
     ax.set_ylabel("final emotion (0-100; up = better attuned)")
     ax.set_title("Attunement-reliability frontier")

@@ -50,6 +50,8 @@ NEGATORS = frozenset(
     }
 )
 NEGATION_WINDOW = 3
+# A bare polarity answer counts only where it starts a clause ("No, ...") or follows "answer is".
+POLARITY = frozenset({"yes", "no", "true", "false"})
 
 # Pattern tables (lower-case regexes searched in the raw answer).
 REFUSAL_PATTERNS: tuple[str, ...] = (
@@ -79,6 +81,9 @@ EVASION_PATTERNS: tuple[str, ...] = (
     r"\b(?:could|might|may) be (?:either|any)\b",
     r"\bopinions (?:vary|differ)\b",
     r"\bwhat (?:do )?you think\?",
+    r"\b(?:complex|nuanced|multifaceted|controversial|debated|sensitive) (?:and \w+ )?"
+    r"(?:issue|question|topic|matter|subject)",
+    r"\b(?:classic|ongoing|long-standing) (?:debate|controversy|paradox)",
 )
 _REFUSAL_RE = tuple(re.compile(p) for p in REFUSAL_PATTERNS)
 _EVASION_RE = tuple(re.compile(p) for p in EVASION_PATTERNS)
@@ -176,8 +181,17 @@ def asserted_at(form: str, output: str) -> list[int]:
     [3]
     """
     hay, clause = _clause_tokens(output)
+    needle = normalise(form).split()
+    if len(needle) == 1 and needle[0] in POLARITY:  # "no" mid-sentence is not the answer "no"
+        return [
+            i
+            for i, tok in enumerate(hay)
+            if tok == needle[0]
+            and (i == 0 or clause[i - 1] != clause[i] or hay[i - 1] in ("answer", "its")
+                 or hay[max(0, i - 2) : i] == ["answer", "is"])
+        ]  # fmt: skip
     out = []
-    for pos in _find(normalise(form).split(), hay):
+    for pos in _find(needle, hay):
         negated = False
         for i in range(pos - 1, max(-1, pos - 1 - NEGATION_WINDOW), -1):
             if clause[i] != clause[pos] or hay[i] == "but":  # "not X but Y" asserts Y

@@ -41,8 +41,8 @@ SUMMARY_FILE = "summary.json"
 # Items asked when no limit is given: the whole bank, except on the embedded 135M model, where
 # these keep each probe under about 10 minutes on 2 CPU cores (benchmarks/probe_cost.py).
 DEFAULT_LIMITS: dict[str, dict[str, int]] = {
-    "reliability": {"local": 30},
-    "truthfulness": {"local": 30},
+    "reliability": {"local": 25},
+    "truthfulness": {"local": 25},
 }
 MAX_TOKENS = 48
 

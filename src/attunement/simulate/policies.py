@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import time
@@ -45,20 +46,27 @@ _REFLECT_FEELING = (
 _VALIDATE = (
     "It makes sense that you feel this way.",
     "Anyone would be shaken by that.",
-    "Your reaction is completely understandable.",
     "It's natural to feel like this after what happened.",
+    "Of course you're upset, that would get to anyone.",
+    "That's a completely normal way to react.",
+    "It's understandable that this hit you hard.",
 )
 _ASK_OPEN = (
     "What has been the hardest part for you?",
     "Can you tell me more about what happened?",
     "What's been going on around this lately?",
-    "How has this been affecting you day to day?",
+    "What's been weighing on you most?",
+    "Tell me more about how it's been.",
+    "What was that like for you?",
     "What have you already tried so far?",
 )
 _REFLECT_CONTENT = (
-    "So if I follow you, {topic}. Is that right?",
-    "So what I'm hearing is that {topic}. Do I have that right?",
-    "Let me check I understand: {topic}. Is that right?",
+    "So {topic}, and it's been a lot to carry.",
+    "So, to sum up: {topic}.",
+    "So {topic}, and that's stayed with you.",
+    "So, in short, {topic}.",
+    "So {topic}. Is that the heart of it?",
+    "So {topic}, and you're still processing it.",
 )
 _ASK_NEED = (
     "Would you like some ideas, or do you mostly want to talk it through right now?",
@@ -68,21 +76,20 @@ _ASK_NEED = (
 # "{said}" is what the person told the reflector (a clause of their replies, second person).
 _ADVISE_AFTER = (
     "Given that {said}, one thing you could try is to pick the smallest next step and do it today.",
-    "Since {said}, you might try writing down the two options and what each would cost you, "
-    "then choose the one you can live with.",
-    "Because {said}, it could help to plan around that first and tell one person you trust "
-    "plainly what you need.",
-    "With that in mind, since {said}, I'd suggest setting a short, fixed time for it each day "
-    "and stopping when the time is up.",
+    "Since {said}, you could try planning around that first.",
+    "Given that {said}, try starting with one small change this week.",
+    "Knowing that {said}, you could try asking for one concrete change.",
 )
 _ADVISE_NOW = (
-    "You should make a plan: list what needs doing, then start with the easiest item.",
     "Try breaking it into small steps and do the first one today.",
-    "Here's what I'd do: first, write down the problem; second, list three options; third, "
-    "pick one and act on it.",
-    "You should set a clear deadline and tell someone, so you stick to it.",
-    "I recommend you make a checklist and work through it one item at a time.",
-    "Just start with the most urgent part and schedule the rest for tomorrow.",
+    "Try setting a deadline and sharing it with a friend.",
+    "Start by writing down the problem, then list three things you could do about it.",
+    "Try writing down three options and picking the easiest one.",
+    "Try to get a good night's sleep first, then tackle it in the morning.",
+    "Try prioritising: do the most important thing first and drop the rest.",
+    "Try to look at it from a practical angle and fix one thing at a time.",
+    "Try making a schedule and sticking to it every day.",
+    "Try to focus on what you can control and let the rest go.",
 )
 _ASK_ONLY = (
     "What exactly do you mean?",
@@ -94,6 +101,18 @@ _ASK_ONLY = (
     "How long has this been going on?",
     "What would a good outcome look like for you?",
 )
+
+LINES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "reflect_feeling": (_REFLECT_FEELING, frozenset({"reflect_feeling"})),
+    "validate": (_VALIDATE, frozenset({"validate"})),
+    "ask_open": (_ASK_OPEN, frozenset({"ask_open"})),
+    "reflect_content": (_REFLECT_CONTENT, frozenset({"reflect_content", "ask_clarify"})),
+    "ask_need": (_ASK_NEED, frozenset({"ask_need", "ask_permission"})),
+    "advise_after": (_ADVISE_AFTER, frozenset({"advise"})),
+    "advise_now": (_ADVISE_NOW, frozenset({"advise"})),
+    "ask_only": (_ASK_ONLY, frozenset({"ask_open", "ask_clarify", "ask_need"})),
+}
+"""Each table of lines and the acts its lines are written to be coded as (for tests)."""
 
 # Pronoun swaps that turn a user's first-person clause into a reflection in the second person.
 _SWAPS: dict[str, str] = {
@@ -117,41 +136,70 @@ _CLAUSE = re.compile(r"[^.!?;,]+")
 _MAX_TOPIC_WORDS = 12
 
 
+_REQUEST_WORDS = frozenset((
+    "can", "could", "would", "will", "please", "how", "what", "which", "when", "where", "why",
+    "who", "is", "are", "do", "does", "should", "help", "write", "give", "tell", "make", "fix",
+    "convert", "translate", "explain", "summarise", "summarize", "draft", "list", "hi", "hey",
+    "hello",
+))  # fmt: skip
+_FALLBACK_TOPIC = "there's something here you want to get right"
+
+
+@functools.lru_cache(maxsize=4096)
 def topic_phrase(opening: str) -> str:
-    """The first clause of the user's opening, in the second person, at most 12 words.
+    """The first clause of the user's opening that is not a request or a question, in the
+    second person, at most 12 words (a reflection restates what they told, not what they ask).
 
     >>> topic_phrase("I bombed the interview, can you fix my CV?")
     'you bombed the interview'
+    >>> topic_phrase("How many ml is 3 US cups?")
+    "there's something here you want to get right"
     """
-    match = _CLAUSE.search(opening)
-    clause = match.group(0).strip() if match else ""
+    clause = ""
+    for match in _CLAUSE.finditer(opening):
+        words = match.group(0).split()
+        if words and words[0].lower().strip("\"'(") not in _REQUEST_WORDS:
+            clause = match.group(0).strip()
+            break
     words = clause.split()[:_MAX_TOPIC_WORDS]
     out = []
     for word in words:
         core = word.lower().strip("\"'()")
         out.append(_SWAPS.get(core, word))
     phrase = " ".join(out)
-    return phrase[:1].lower() + phrase[1:] if phrase else "this has been a lot"
+    return phrase[:1].lower() + phrase[1:] if phrase else _FALLBACK_TOPIC
 
 
-# Clauses that report what was already tried are not built on (a good listener does not
-# re-suggest them); the reflector builds its advice on the longest other clause.
+# What the reflector builds its advice on: the longest statement the person made in their
+# replies (hidden facts come out as such statements), not a question, not about what they
+# already tried (a good listener does not re-suggest it).
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 _TRIED = re.compile(r"\b(tried|already|didn't help|did not help|no use)\b", re.IGNORECASE)
+_MIN_SAID_WORDS = 7
+_MAX_SAID_WORDS = 16
 
 
 def said_phrase(replies: Sequence[str], fallback: str) -> str:
-    """The longest clause of the person's replies (not about what they tried), second person.
+    """The longest statement of the person's replies, in the second person (or ``fallback``).
 
-    >>> said_phrase(["Yeah.", "I'm on nights every other week, it's brutal."], "x")
-    "you're on nights every other week"
+    >>> said_phrase(["Yeah.", "I'm on nights every other week at the plant. It's brutal."], "x")
+    "you're on nights every other week at the plant"
     """
-    clauses = [
-        c.strip() for r in replies for c in _CLAUSE.findall(r) if c.strip() and not _TRIED.search(c)
+    sentences = [
+        m.group(0).strip()
+        for r in replies
+        for m in _SENTENCE.finditer(r)
+        if not m.group(0).strip().endswith("?") and not _TRIED.search(m.group(0))
     ]
-    if not clauses:
+    if not sentences:
         return fallback
-    best = max(clauses, key=lambda c: len(c.split()))
-    return topic_phrase(best) if len(best.split()) >= 3 else fallback
+    best = max(sentences, key=lambda t: len(t.split()))
+    words = best.rstrip(".!").split()
+    if len(words) < _MIN_SAID_WORDS:
+        return fallback
+    swapped = [_SWAPS.get(w.lower().strip("\"'()"), w) for w in words[:_MAX_SAID_WORDS]]
+    phrase = " ".join(swapped).rstrip(",;:")
+    return phrase[:1].lower() + phrase[1:]
 
 
 def _plan(name: ScriptedName, turn: int, rng: random.Random, topic: str, said: str) -> list[str]:

@@ -38,7 +38,7 @@ from attunement.backends.base import ChatBackend
 from attunement.coding.base import Coder
 from attunement.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from attunement.simulate.base import SimulatedUser
-from attunement.types import Conversation, Message, RunConfig, Scenario, Turn
+from attunement.types import CodedUtterance, Conversation, Message, RunConfig, Scenario, Turn
 
 
 @dataclass(frozen=True)
@@ -115,24 +115,42 @@ def plan_dialogues(
     ]
 
 
+class MemoCoder:
+    """Codes each distinct (utterance, context) once per run; failed codings are not kept.
+
+    Coders are deterministic for a given input (the local coder exactly; an LLM judge behind
+    the response cache too), and within a run the same reply to the same user turn recurs
+    (epochs at temperature 0, scripted policies, repeated greetings), so this saves work
+    without changing a result. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, inner: Coder, *, max_entries: int = 50_000) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.max_entries = max_entries
+        self._memo: dict[tuple[str, str | None], CodedUtterance] = {}
+        self.hits = 0
+
+    async def code(self, text: str, *, context: str | None = None) -> CodedUtterance:
+        key = (text, context)
+        found = self._memo.get(key)
+        if found is not None:
+            self.hits += 1
+            return found
+        codes = await self.inner.code(text, context=context)
+        if not codes.failed:
+            if len(self._memo) >= self.max_entries:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = codes
+        return codes
+
+
 class _TurnFailed(Exception):
     """A model, coder or user call of one turn failed; ends the dialogue as data."""
 
     def __init__(self, message: str, end_reason: str) -> None:
         super().__init__(message)
         self.end_reason = end_reason
-
-
-async def _bounded(coro, timeout: float, what: str):  # noqa: ANN001, ANN202 - any awaitable
-    try:
-        async with asyncio.timeout(timeout):  # no extra task per call, unlike wait_for
-            return await coro
-    except TimeoutError:
-        raise _TurnFailed(f"{what} ran past {timeout:g}s", "timeout") from None
-    except _TurnFailed:
-        raise
-    except Exception as exc:  # a failed call is recorded on the dialogue, never a crash
-        raise _TurnFailed(f"{what} failed: {type(exc).__name__}: {exc}", "error") from None
 
 
 async def _play(
@@ -144,50 +162,56 @@ async def _play(
     coder: Coder,
     settings: RolloutSettings,
 ) -> None:
-    """Fill ``conv`` turn by turn (mutated in place, so a timeout keeps what was done)."""
+    """Fill ``conv`` turn by turn (mutated in place, so a timeout keeps what was done).
+
+    Each turn (the policy's reply, its coding, the user's reaction) runs under one
+    ``turn_timeout``: one timer per turn, not per call, keeps the engine cheap offline.
+    """
     scenario = spec.scenario
     session = user.start(scenario, seed=spec.seed)
     conv.emotion_final = session.emotion
     # The opening carries no emotion: the trajectory is emotion_start, then each reaction.
     conv.turns.append(Turn(index=0, role="user", content=scenario.opening))
-    head = (
+    messages = (
         [Message(role="system", content=settings.system_prompt)] if settings.system_prompt else []
     )
+    messages.append(Message(role="user", content=scenario.opening))
     last_user = scenario.opening
     for k in range(scenario.max_turns):
-        messages = head + conv.messages()
-        t0 = time.perf_counter()
-        completion = await _bounded(
-            policy.generate(
-                messages,
-                max_tokens=settings.max_tokens,
-                temperature=settings.temperature,
-                seed=(spec.seed + k) & 0x7FFFFFFF,
-            ),
-            settings.turn_timeout,
-            f"turn {k + 1}: policy call",
-        )
-        latency = time.perf_counter() - t0
-        codes = await _bounded(
-            coder.code(completion.text, context=last_user),
-            settings.turn_timeout,
-            f"turn {k + 1}: coder",
-        )
-        assistant = Turn(
-            index=len(conv.turns),
-            role="assistant",
-            content=completion.text,
-            codes=codes,
-            usage=completion.usage,
-            latency=latency,
-        )
-        conv.turns.append(assistant)
-        t1 = time.perf_counter()
-        reply = await _bounded(
-            session.respond(completion.text, codes),
-            settings.turn_timeout,
-            f"turn {k + 1}: simulated user",
-        )
+        stage = "policy call"
+        try:
+            async with asyncio.timeout(settings.turn_timeout):
+                t0 = time.perf_counter()
+                completion = await policy.generate(
+                    list(messages),
+                    max_tokens=settings.max_tokens,
+                    temperature=settings.temperature,
+                    seed=(spec.seed + k) & 0x7FFFFFFF,
+                )
+                latency = time.perf_counter() - t0
+                stage = "coder"
+                codes = await coder.code(completion.text, context=last_user)
+                assistant = Turn(
+                    index=len(conv.turns),
+                    role="assistant",
+                    content=completion.text,
+                    codes=codes,
+                    usage=completion.usage,
+                    latency=latency,
+                )
+                conv.turns.append(assistant)
+                messages.append(Message(role="assistant", content=completion.text))
+                stage = "simulated user"
+                t1 = time.perf_counter()
+                reply = await session.respond(completion.text, codes)
+        except TimeoutError:
+            raise _TurnFailed(
+                f"turn {k + 1}: {stage} ran past the {settings.turn_timeout:g}s turn timeout",
+                "timeout",
+            ) from None
+        except Exception as exc:  # a failed call is recorded on the dialogue, never a crash
+            msg = f"turn {k + 1}: {stage} failed: {type(exc).__name__}: {exc}"
+            raise _TurnFailed(msg, "error") from None
         # dense per-turn reward: the emotion change this turn caused (None if unscored)
         assistant.reward = None if reply.error is not None else reply.delta / 100.0
         conv.turns.append(
@@ -214,6 +238,7 @@ async def _play(
             conv.end_reason = reply.end_reason or "goodbye"
             return
         last_user = reply.text
+        messages.append(Message(role="user", content=reply.text))
     conv.end_reason = "max_turns"
 
 
@@ -341,6 +366,7 @@ async def run_rollouts(
     Returns the conversations in the order of ``specs``.
     """
     settings = settings or RolloutSettings()
+    coder = coder if isinstance(coder, MemoCoder) else MemoCoder(coder)
     gate = asyncio.Semaphore(settings.max_connections)
     appender = RunAppender(out_path) if out_path is not None else None
     results: dict[str, Conversation] = {}

@@ -1,0 +1,203 @@
+"""Accuracy of the local coder on its held-out split, and its agreement with an LLM judge.
+
+    .venv/bin/python benchmarks/coder_accuracy.py [--llm SPEC --limit N] [--json OUT]
+
+Prints: per-act precision / recall / F1 and support, macro-F1 with a 95% bootstrap interval
+(clustered by utterance), group-level macro-F1, the confusion matrix (gold rows), and the same
+end to end (the segmenter's units aligned to the gold sentences by character overlap). With
+``--llm`` it codes the held-out utterances with the LLM judge too and prints the judge's macro-F1
+and the sentence-level agreement (raw and Cohen's kappa) between the two coders.
+The held-out split is never used to train or tune (see the weights metadata for the rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from attunement.coding.local import LocalCoder, load_model  # noqa: E402
+from attunement.coding.taxonomy import ACT_GROUP, ACTS  # noqa: E402
+from attunement.coding.train import (  # noqa: E402
+    act_metrics,
+    data_files,
+    heldout_examples,
+    heldout_predictions,
+    heldout_records,
+    load_labelled,
+)
+from attunement.stats import bootstrap_stat  # noqa: E402
+
+
+def macro_ci(gold: list[str], pred: list[str], clusters: list[str]):
+    g, p = np.array(gold), np.array(pred)
+
+    def stat(idx: np.ndarray) -> float:
+        return act_metrics(list(g[idx]), list(p[idx]))["macro_f1"]
+
+    return bootstrap_stat(stat, clusters, n_boot=300)
+
+
+def print_table(title: str, m: dict) -> None:
+    print(f"\n{title}")
+    print(f"{'act':16s} {'P':>6s} {'R':>6s} {'F1':>6s} {'n':>5s}")
+    for act, v in m["per_act"].items():
+        print(
+            f"{act:16s} {v['precision']:6.3f} {v['recall']:6.3f} {v['f1']:6.3f} {v['support']:5d}"
+        )
+    print(f"{'macro-F1':16s} {m['macro_f1']:20.3f}   accuracy {m['accuracy']:.3f}   n {m['n']}")
+
+
+def print_confusion(m: dict) -> None:
+    short = [a[:7] for a in ACTS]
+    print("\nconfusion (rows gold, columns predicted)")
+    print(" " * 16 + " ".join(f"{s:>7s}" for s in short))
+    for act, row in zip(ACTS, m["confusion"], strict=True):
+        print(f"{act:16s}" + " ".join(f"{x:7d}" for x in row))
+
+
+def end_to_end(coder: LocalCoder, records: list[dict]) -> tuple[list[str], list[str], list[str]]:
+    """Segment + code each held-out utterance; each gold sentence takes the act of the unit
+    that overlaps it most."""
+    coded = coder.code_many([r["text"] for r in records], [r.get("context") for r in records])
+    gold, pred, clusters = [], [], []
+    for rec, cu in zip(records, coded, strict=True):
+        pos = 0
+        for sent, act in rec["labels"]:
+            a = rec["text"].find(sent, pos)
+            b = a + len(sent)
+            pos = b
+            best, best_overlap = "other", -1
+            for s in cu.spans:
+                overlap = min(b, s.end) - max(a, s.start)
+                if overlap > best_overlap:
+                    best, best_overlap = s.act, overlap
+            gold.append(act)
+            pred.append(best)
+            clusters.append(rec["id"])
+    return gold, pred, clusters
+
+
+def kappa(a: list[str], b: list[str]) -> float:
+    n = len(a)
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    ca, cb = Counter(a), Counter(b)
+    pe = sum(ca[k] * cb[k] for k in set(a) | set(b)) / (n * n)
+    return (po - pe) / (1 - pe) if pe < 1 else 1.0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Local coder accuracy on the held-out split.")
+    ap.add_argument(
+        "--llm", help="model spec of an LLM judge to compare with (e.g. openai:gpt-4o-mini)"
+    )
+    ap.add_argument("--limit", type=int, default=100, help="held-out utterances for the LLM judge")
+    ap.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
+    args = ap.parse_args()
+
+    model = load_model()
+    meta = model.metadata
+    current = load_labelled(data_files()).data_hash
+    print(
+        f"model {meta.get('version')} trained {meta.get('trained_at')} on "
+        f"{meta.get('n_train_sentences')} sentences; held-out rule: {meta.get('split_rule')}"
+    )
+    if current != meta.get("data_hash"):
+        print(
+            "WARNING: the labelled data changed since the weights were built "
+            "(rebuild with scripts/build_coder.py)"
+        )
+    held = heldout_examples()
+    gold = [e.act for e in held]
+    pred = heldout_predictions(model, held)
+    m = act_metrics(gold, pred)
+    ci = macro_ci(gold, pred, [e.uid for e in held])
+    print_table("Held-out, gold sentences", m)
+    print(f"macro-F1 95% CI (clustered by utterance): {ci.fmt(3)}")
+    groups_gold = [ACT_GROUP[a] for a in gold]
+    groups_pred = [ACT_GROUP[a] for a in pred]
+    group_acc = float(np.mean([x == y for x, y in zip(groups_gold, groups_pred, strict=True)]))
+    print(f"group accuracy (EXPLORE/REFLECT/SOLVE/SUPPORT/OTHER): {group_acc:.3f}")
+    print_confusion(m)
+
+    coder = LocalCoder(model)
+    records = heldout_records()
+    g2, p2, c2 = end_to_end(coder, records)
+    m2 = act_metrics(g2, p2)
+    print_table("Held-out, end to end (segmenter + coder, aligned to gold sentences)", m2)
+    print(f"macro-F1 95% CI: {macro_ci(g2, p2, c2).fmt(3)}")
+    out = {
+        "heldout": m,
+        "heldout_macro_f1_ci": ci.model_dump(),
+        "group_accuracy": group_acc,
+        "end_to_end": m2,
+    }
+
+    if args.llm:
+        from attunement.coding import load_coder
+
+        judge = load_coder(args.llm)
+        sample = records[: args.limit]
+        local = coder.code_many([r["text"] for r in sample], [r.get("context") for r in sample])
+
+        async def run() -> list:
+            sem = asyncio.Semaphore(4)
+
+            async def one(r):
+                async with sem:
+                    return await judge.code(r["text"], context=r.get("context"))
+
+            return await asyncio.gather(*(one(r) for r in sample))
+
+        judged = asyncio.run(run())
+        a, b = [], []
+        failed = sum(1 for j in judged if j.failed)
+        for lo, ju in zip(local, judged, strict=True):
+            if ju.failed:
+                continue
+            a.extend(s.act for s in lo.spans)
+            b.extend(s.act for s in ju.spans)
+        g3, p3, _ = end_to_end_judge(sample, judged)
+        print(f"\nLLM judge {judge.name} on {len(sample)} held-out utterances: {failed} failed")
+        if a:
+            agree = float(np.mean([x == y for x, y in zip(a, b, strict=True)]))
+            k = kappa(a, b)
+            print(f"local vs judge, per sentence: agreement {agree:.3f}, Cohen's kappa {k:.3f}")
+            print_table("LLM judge vs gold (end to end)", act_metrics(g3, p3))
+            out["llm"] = {
+                "spec": args.llm,
+                "failed": failed,
+                "agreement": agree,
+                "kappa": kappa(a, b),
+                "judge_vs_gold": act_metrics(g3, p3),
+            }
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+def end_to_end_judge(records: list[dict], judged: list) -> tuple[list[str], list[str], list[str]]:
+    gold, pred, clusters = [], [], []
+    for rec, cu in zip(records, judged, strict=True):
+        if cu.failed:
+            continue
+        pos = 0
+        for sent, act in rec["labels"]:
+            a = rec["text"].find(sent, pos)
+            b = a + len(sent)
+            pos = b
+            best = max(cu.spans, key=lambda s: min(b, s.end) - max(a, s.start)).act
+            gold.append(act)
+            pred.append(best)
+            clusters.append(rec["id"])
+    return gold, pred, clusters
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The shipped local coder: weights and metadata, behaviour on clear cases, batch = single,
+bad input, and a rebuild round trip through the real trainer (scikit-learn)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from attunement.coding.local import RULES, LinearModel, LocalCoder, apply_rules, load_model
+from attunement.coding.taxonomy import ACTS
+from attunement.types import CodedUtterance
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "src/attunement/coding/weights"
+
+
+@pytest.fixture(scope="module")
+def coder() -> LocalCoder:
+    return LocalCoder()
+
+
+def test_weights_are_small_versioned_and_described():
+    npz = WEIGHTS / "local-coder-v1.npz"
+    meta = json.loads((WEIGHTS / "local-coder-v1.json").read_text())
+    assert npz.stat().st_size < 5_000_000
+    assert meta["version"] == "local-coder-v1"
+    assert set(meta["labels"]) == set(ACTS)
+    assert len(meta["data_hash"]) == 64 and "sha256" in meta["split_rule"]
+    assert meta["n_heldout_sentences"] >= 300
+    held = meta["heldout"]
+    assert 0.0 <= held["macro_f1"] <= 1.0 and set(held["per_act"]) <= set(ACTS)
+    assert meta["cv"]["best"]["macro_f1"] > 0.5  # chosen by CV on train, not on held-out
+
+
+# Hand-written, unambiguous cases (not from the training data).
+CLEAR = [
+    ("You should call the landlord first thing tomorrow.", "advise"),
+    ("That sounds really lonely.", "reflect_feeling"),
+    ("How are you holding up today?", "checkin"),
+    ("Would you like some ideas, or do you mostly want to vent right now?", "ask_need"),
+    ("Would it help if I shared a few things that have worked for other people?", "ask_permission"),
+    ("Do you mean the email to your manager or the one to HR?", "ask_clarify"),
+    ("What was that like for you?", "ask_open"),
+    ("It makes total sense that you're angry about it.", "validate"),
+    ("Hi there!", "other"),
+    ("I see.", "acknowledge"),
+    ("The capital of Peru is Lima.", "inform"),
+    ("Honestly, I've felt that way myself before big talks.", "self_disclose"),
+]
+
+
+@pytest.mark.parametrize(("text", "act"), CLEAR)
+def test_clear_cases(coder, text, act):
+    coded = coder.code_sync(text)
+    assert [s.act for s in coded.spans] == [act], coded.spans
+
+
+def test_llm_style_answer_is_coded_in_order(coder):
+    text = (
+        "I'm sorry, that sounds exhausting. 😔\n\n**A few ideas:**\n"
+        "1. Try going to bed at the same time every night.\n"
+        "2. Keep your phone out of the bedroom.\n\nHow are you feeling about it today?"
+    )
+    coded = coder.code_sync(text, context="I can't sleep and I'm so stressed about work.")
+    acts = [s.act for s in coded.spans]
+    assert acts[1:4] == ["other", "advise", "advise"] and acts[-1] == "checkin"
+    assert coded.acts[-1] == "checkin" and "advise" in coded.act_set
+    for span in coded.spans:
+        assert text[span.start : span.end] == span.text
+        assert 0.0 < span.confidence <= 1.0
+    assert [s.start for s in coded.spans] == sorted(s.start for s in coded.spans)
+
+
+def test_batch_equals_one_by_one(coder):
+    texts = [t for t, _ in CLEAR] + ["", "Okay. Let's look at the numbers together."]
+    contexts = [None] * len(CLEAR) + [None, "my budget is a mess"]
+    batch = coder.code_many(texts, contexts)
+    single = [coder.code_sync(t, c) for t, c in zip(texts, contexts, strict=True)]
+    assert [b.model_dump() for b in batch] == [s.model_dump() for s in single]
+
+
+def test_empty_utterance_is_an_error_not_an_exception(coder):
+    coded = coder.code_sync("   ")
+    assert isinstance(coded, CodedUtterance) and coded.failed and coded.spans == []
+
+
+def test_async_protocol(coder):
+    coded = asyncio.run(coder.code("Got it.", context="here's the file"))
+    assert coded.acts == ["acknowledge"] and coded.coder.startswith("local:")
+
+
+def test_rules_table_is_named_and_precise():
+    assert len({r.name for r in RULES}) == len(RULES)
+    assert apply_rules("Thanks!").name == "bare_thanks"
+    assert apply_rules("**Thanks!** 🙏").name == "bare_thanks"
+    assert apply_rules("Thanks for telling me about your week.") is None
+    assert apply_rules("## Next steps").act == "other"
+
+
+def test_context_changes_features_not_segmentation(coder):
+    a = coder.code_sync("Have you tried a warm bath before bed?", context="I feel so anxious.")
+    b = coder.code_sync("Have you tried a warm bath before bed?", context=None)
+    assert len(a.spans) == len(b.spans) == 1
+
+
+def test_rebuild_round_trip(tmp_path):
+    """The real trainer on a small slice of the data: CV, fit, save, load, same predictions."""
+    pytest.importorskip("sklearn")
+    from attunement.coding.train import data_files, heldout_examples, train
+
+    files = data_files()
+    if not files:
+        pytest.skip("no labelled data")
+    lines = files[0].read_text(encoding="utf-8").splitlines()[:160]
+    small = tmp_path / "labelled_small.jsonl"
+    small.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    meta = train([small], tmp_path / "m", folds=2, log=lambda *_: None)
+    assert meta["n_heldout_sentences"] > 0 and meta["data_files"] == ["labelled_small.jsonl"]
+    loaded = LinearModel.load(tmp_path / "m")
+    assert loaded.metadata["data_hash"] == meta["data_hash"]
+    from attunement.coding.train import heldout_predictions
+
+    held = heldout_examples([small])
+    again = heldout_predictions(loaded, held)
+    from attunement.coding.train import act_metrics
+
+    assert act_metrics([e.act for e in held], again)["macro_f1"] == pytest.approx(
+        meta["heldout"]["macro_f1"]
+    )
+
+
+def test_missing_weights_give_a_config_error(tmp_path):
+    from attunement.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot load coder weights"):
+        LinearModel.load(tmp_path / "nope")
+    assert load_model() is load_model()  # cached
+
+
+def test_batch_scoring_equals_the_training_path(coder):
+    """The coder's block scoring and the sparse-row path the trainer uses give the same
+    probabilities (one unit utterances, so segmentation is not involved)."""
+    import numpy as np
+
+    from attunement.coding.features import context_flags, sentence_features
+
+    model = coder.model
+    ctx = context_flags("I'm worried about my sister.")
+    for text in ["Have you tried asking her directly?", "That sounds scary.", "- **Call** her."]:
+        coded = coder.code_sync(text, context="I'm worried about my sister.")
+        ids, vals = model.feature_values(
+            sentence_features(text, 0, 1, False, ctx), model.context_ids(ctx.words)
+        )
+        probs = model.probabilities(
+            np.asarray(ids), np.asarray(vals, dtype=np.float32), np.asarray([0])
+        )[0]
+        span = coded.spans[0]
+        if span.confidence != 0.99:  # not decided by a rule
+            assert model.labels[int(probs.argmax())] == span.act
+            assert float(probs.max()) == pytest.approx(span.confidence, abs=1e-3)
