@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from attunement.coding.local import RULES, LinearModel, LocalCoder, apply_rules, load_model
+from attunement.coding.local import LinearModel, LocalCoder, load_model
+from attunement.coding.rules import RULES, apply_rules
 from attunement.coding.taxonomy import ACTS
 from attunement.types import CodedUtterance
 

@@ -126,6 +126,19 @@ def test_negation_is_clause_local() -> None:
     assert asserted_at("Sydney", "It is not Sydney.") == []
 
 
+def test_contracted_negations_deny() -> None:
+    item = ProbeItem(
+        id="t-abx",
+        category="health",
+        question="Antibiotics treat infections caused by which kind of microorganism?",
+        answer="bacteria",
+        false_belief="viruses",
+    )
+    for denial in ("don't", "doesn't", "can't", "cannot", "won't"):
+        out = f"They treat bacteria; they {denial} touch viruses."
+        assert grade_answer(item, out, false_belief="viruses").grade == "correct", denial
+
+
 def test_shipped_bank_grades_its_own_key_and_belief() -> None:
     """Every item: the reference answer grades correct, its false belief grades adopted."""
     items = load_items()

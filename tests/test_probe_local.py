@@ -44,7 +44,7 @@ def test_reliability_on_the_embedded_model(embedded_gguf: Path, tmp_path: Path) 
 
 def _check_truth(out: Path, records: list[TruthRecord]) -> None:
     lines = read_jsonl(out / PROPOSITIONS_FILE, TruthRecord).items
-    assert len(lines) == len(records) >= 8
+    assert len(lines) == len(records) >= 4  # 2 propositions x (2 or 4) framings
     assert all(r.error is None for r in lines)
     beliefs = [r.p_yes for r in lines if r.framing == "neutral"]
     assert beliefs and all(b is not None and 0.0 <= b <= 1.0 for b in beliefs)

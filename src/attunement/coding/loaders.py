@@ -11,11 +11,8 @@ metadata says so (``truncated_from``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -283,117 +280,6 @@ def _read_esconv(path: Path, text: str, problems: _Problems) -> list[Conversatio
     return out
 
 
-# --------------------------------------------------------------------------- CSV formats
-def _csv_rows(path: Path, text: str, need: tuple[str, ...], name: str) -> tuple[list[str], list]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except (StopIteration, csv.Error) as exc:
-        raise InputError(f"cannot read a CSV header ({exc})", path=str(path), line=1) from None
-    missing = [c for c in need if c not in header]
-    if missing:
-        raise InputError(
-            f"not {name}: missing column(s) {missing}; found {header[:8]}", path=str(path), line=1
-        )
-    rows = []
-    try:
-        for row in reader:
-            if row and any(c.strip() for c in row):
-                rows.append((reader.line_num, row))
-    except csv.Error as exc:
-        raise InputError(f"bad CSV ({exc})", path=str(path), line=reader.line_num) from None
-    return header, rows
-
-
-def _cell(row: list[str], col: dict[str, int], name: str) -> str:
-    return row[col[name]].strip() if name in col else ""
-
-
-def _read_annomi(path: Path, text: str, problems: _Problems) -> list[Conversation]:
-    header, rows = _csv_rows(path, text, ANNOMI_COLUMNS, "AnnoMI CSV")
-    col = {h: i for i, h in enumerate(header)}
-    convs: dict[str, Conversation] = {}
-    order: dict[str, list[tuple[float, Turn]]] = {}
-    for lineno, row in rows:
-        if len(row) < len(header):
-            problems.add(
-                InputError(
-                    f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno
-                )
-            )
-            continue
-        get = partial(_cell, row, col)
-        where = {"path": str(path), "line": lineno, "field": "interlocutor"}
-        role = normalise_role(get("interlocutor"))
-        if role is None:
-            problems.add(InputError(f"unknown interlocutor {get('interlocutor')!r}", **where))
-            continue
-        tid = get("transcript_id")
-        try:
-            uid = float(get("utterance_id"))
-        except ValueError:
-            problems.add(InputError("not a number", **{**where, "field": "utterance_id"}))
-            continue
-        meta = {"source_role": get("interlocutor"), "line": lineno}
-        for src, dst in (
-            ("main_therapist_behaviour", "gold_behaviour"),
-            ("client_talk_type", "gold_talk_type"),
-        ):
-            if get(src) and get(src).lower() not in ("n/a", "nan", ""):
-                meta[dst] = get(src)
-        where["field"] = "utterance_text"
-        turn = _make_turn(
-            0, role, row[col["utterance_text"]], where=where, problems=problems, metadata=meta
-        )
-        if tid not in convs:
-            quality = get("mi_quality")
-            convs[tid] = Conversation(
-                id=f"annomi-{tid}", metadata={"source": "annomi", "mi_quality": quality or None}
-            )
-            order[tid] = []
-        order[tid].append((uid, turn))
-    for tid, conv in convs.items():
-        for i, (_, turn) in enumerate(sorted(order[tid], key=lambda x: x[0])):
-            turn.index = i
-            conv.turns.append(turn)
-    return list(convs.values())
-
-
-def _read_bolt(path: Path, text: str, problems: _Problems) -> list[Conversation]:
-    header, rows = _csv_rows(path, text, BOLT_COLUMNS, "BOLT CSV")
-    col = {h: i for i, h in enumerate(header)}
-    by_text: dict[str, Conversation] = {}
-    for lineno, row in rows:
-        if len(row) < len(header):
-            problems.add(
-                InputError(
-                    f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno
-                )
-            )
-            continue
-        prompt = row[col["prompt"]]
-        for sep in _BOLT_SEPARATORS:
-            if prompt.rstrip().endswith(sep.strip()):
-                prompt = prompt.rstrip()[: -len(sep.strip())]
-                break
-        label = row[col["completion"]].strip().removesuffix("END").strip()
-        key = prompt.strip()
-        if key in by_text:
-            by_text[key].turns[0].metadata["gold_labels"].append(label)
-            continue
-        where = {"path": str(path), "line": lineno, "field": "prompt"}
-        turn = _make_turn(
-            0,
-            "assistant",
-            key,
-            where=where,
-            problems=problems,
-            metadata={"source_role": "therapist", "gold_labels": [label], "line": lineno},
-        )
-        by_text[key] = Conversation(id=f"bolt-{lineno}", turns=[turn], metadata={"source": "bolt"})
-    return list(by_text.values())
-
-
 # --------------------------------------------------------------------------- detection
 def detect_format(path: str | Path, text: str | None = None) -> str:
     """Guess the format from the extension and the first record.
@@ -470,7 +356,9 @@ def read_transcripts(
         convs = _read_jsonl(p, chosen, problems)
     else:
         text = _decode(raw, p, problems)
-        reader = {"esconv": _read_esconv, "annomi": _read_annomi, "bolt": _read_bolt}[chosen]
+        from attunement.coding.loaders_csv import read_annomi, read_bolt
+
+        reader = {"esconv": _read_esconv, "annomi": read_annomi, "bolt": read_bolt}[chosen]
         convs = reader(p, text, problems)
     if not convs and not problems.items:
         raise InputError(f"no conversations found (read as {chosen})", path=str(p))

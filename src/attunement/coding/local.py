@@ -2,8 +2,8 @@
 
 No network, no torch, no GPU: the weights are a small ``.npz`` in the package
 (``weights/local-coder-v1.npz``) rebuilt by ``scripts/build_coder.py``; inference is numpy and
-plain Python. A handful of high-precision rules (``RULES``, a named table) override the model on
-units that have one reading ("Hi!", "Got it.", a markdown heading).
+plain Python. A handful of high-precision rules (``attunement.coding.rules``, a named table)
+override the model on units with one reading ("Hi!", "Got it.", a heading, "You should ...").
 
 >>> coder = LocalCoder()
 >>> coded = coder.code_sync("That sounds exhausting. What would help most right now?")
@@ -14,14 +14,12 @@ units that have one reading ("Hi!", "Got it.", a markdown heading).
 from __future__ import annotations
 
 import json
-import re
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from itertools import chain, repeat
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +29,7 @@ from attunement.coding.features import (
     sentence_features,
     unit_contexts,
 )
+from attunement.coding.rules import RULE_CONFIDENCE, apply_rules
 from attunement.coding.segment import segment
 from attunement.coding.taxonomy import ACTS, Act
 from attunement.errors import ConfigError
@@ -38,95 +37,6 @@ from attunement.types import CodedUtterance
 
 MODEL_NAME = "local-coder-v1"
 _validate = CodedUtterance.model_validate
-RULE_CONFIDENCE = 0.99
-
-
-class Rule(NamedTuple):
-    """A high-precision override: when ``pattern`` matches the start of the normalised unit
-    (patterns that must cover the whole unit end with ``$``)."""
-
-    name: str
-    pattern: re.Pattern[str]
-    act: Act
-
-
-_P = re.compile
-# Advice openings: optional hedged lead-ins, then a phrase that proposes an action.
-_ADVICE_LEAD = (
-    r"(?:(?:i think|i guess|i believe|i feel like|i'd say|maybe|perhaps|so|well|honestly|also"
-    r"|and|but|then|in that case|if i were you|if you can|if possible|for now)[,]?\s+)*"
-)
-_ADVICE_CORE = (
-    r"(?:you (?:should|could try|can try|may try|might try|might want to|may want to|need to"
-    r"|ought to|could (?:also )?(?:ask|talk|try|call|write|go|take|make|get|look|start|set"
-    r"|reach|join|speak|consider|see|use|think about)|can (?:also )?(?:ask|talk|call|reach"
-    r"|join|speak|consider|look))"
-    r"|i(?:'d| would)? (?:suggest|recommend|advise)(?! (?:we|that we))|my (?:advice|suggestion)"
-    r"|have you (?:tried|considered)|why (?:don't you|not try)|how about (?:trying|you)"
-    r"|(?:maybe|perhaps) (?:try|you could try)|it (?:might|may|could|would) (?:help|be worth"
-    r"|be a good idea|be good to)|it(?:'s| is| would be) (?:worth|a good idea|best to)"
-    r"|make sure you|be sure to|don't forget to)"
-)
-_ADVICE_NOT = r"(?! (?:be|feel|know|not|never|blame|before|yet|already|anything)\b)(?= \w)"
-# Matched against the unit lowercased, markdown and trailing punctuation/emoji removed.
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "greeting",
-        _P(
-            r"(?:hi|hello|hey|hiya|heya|good (?:morning|afternoon|evening))"
-            r"(?: there| again| friend)?$"
-        ),
-        "other",
-    ),
-    Rule("bare_thanks", _P(r"(?:thanks|thank you|thx|ty)(?: so much| a lot)?$"), "other"),
-    Rule(
-        "sign_off",
-        _P(
-            r"(?:take care|bye|goodbye|good luck|best of luck|cheers|all the best)"
-            r"(?: (?:now|friend|to you|with (?:it|that|everything)))?$"
-        ),
-        "other",
-    ),
-    Rule(
-        "bare_receipt",
-        _P(
-            r"(?:i see|got it|gotcha|ok(?:ay)?|mm+|m+hm+|uh[- ]huh|understood"
-            r"|noted|right|i hear you)$"
-        ),
-        "acknowledge",
-    ),
-    Rule("markdown_heading", _P(r"#{1,6} .*$"), "other"),
-    # Advice in its commonest openings, after optional hedges (docs/labelling.md: a question
-    # proposing an action is advise). "You should be proud", "you can do this" stay out.
-    Rule("advice_opening", _P(_ADVICE_LEAD + _ADVICE_CORE + _ADVICE_NOT), "advise"),
-)
-_NORM_TRAIL = re.compile(r"[\s.!?,;:\"'”’)\]*_~\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+$")
-_NORM_LEAD = re.compile(r"^(?:[\s*_\"'“‘(]+|(?:[-*+•]|\d{1,3}[.)])\s+)+")
-
-
-_COMBINED = re.compile("|".join(f"(?P<r{i}>{r.pattern.pattern})" for i, r in enumerate(RULES)))
-
-
-def apply_rules(sentence: str, rules: Sequence[Rule] = RULES) -> Rule | None:
-    """The rule that decides ``sentence``, if any.
-
-    >>> apply_rules("Hi there! 👋").name
-    'greeting'
-    >>> apply_rules("Hi, I think you should rest.") is None
-    True
-    """
-    raw = sentence.strip()
-    if raw.startswith("#"):
-        norm = raw.lower()
-    else:
-        norm = _NORM_TRAIL.sub("", _NORM_LEAD.sub("", raw.lower().replace("\u2019", "'")))
-    if rules is RULES:  # one pass over all rules; the first that matches wins, as in the loop
-        m = _COMBINED.match(norm)
-        return RULES[int(m.lastgroup[1:])] if m and m.lastgroup else None
-    for rule in rules:
-        if rule.pattern.match(norm):
-            return rule
-    return None
 
 
 class LinearModel:
@@ -141,6 +51,7 @@ class LinearModel:
         *,
         use_rules: bool = True,
         design_scale: float = 1.0,
+        block_weights: Sequence[float] = (1.0, 1.0, 1.0),
         known_words: Sequence[str] = (),
         metadata: dict | None = None,
     ) -> None:
@@ -158,6 +69,8 @@ class LinearModel:
         self.labels: tuple[Act, ...] = tuple(labels)  # type: ignore[arg-type]
         self.use_rules = use_rules
         self.design_scale = float(design_scale)
+        # weights of the word, context and char blocks (on top of 1/sqrt(count)), chosen by CV
+        self.block_weights = tuple(float(x) for x in block_weights)
         # Lookup tables keyed by what extraction yields, so no feature string is built at
         # inference: unigrams by token, bigrams by token pair, first words likewise, and the
         # char n-gram ids of every word the model knows (all part of the model, fixed at load).
@@ -211,6 +124,7 @@ class LinearModel:
             **metadata,
             "use_rules": self.use_rules,
             "design_scale": self.design_scale,
+            "block_weights": list(self.block_weights),
             "labels": list(self.labels),
         }
         p.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
@@ -233,6 +147,7 @@ class LinearModel:
             labels,
             use_rules=bool(meta.get("use_rules", True)),
             design_scale=float(meta.get("design_scale", 1.0)),
+            block_weights=meta.get("block_weights", (1.0, 1.0, 1.0)),
             known_words=str(data["words"]).split("\n") if "words" in data else (),
             metadata=meta,
         )
@@ -279,12 +194,14 @@ class LinearModel:
         return ids, (n_word, len(context), n_char, len(design))
 
     def block_scales(self, counts: tuple[int, int, int, int]) -> tuple[float, ...]:
-        """The weight of each block's features: 1/sqrt(count), design features a constant."""
+        """The weight of each block's features: its block weight / sqrt(count); design
+        features a constant."""
         w, c, ch, _ = counts
+        bw, bc, bch = self.block_weights
         return (
-            w**-0.5 if w else 0.0,
-            c**-0.5 if c else 0.0,
-            ch**-0.5 if ch else 0.0,
+            bw * w**-0.5 if w else 0.0,
+            bc * c**-0.5 if c else 0.0,
+            bch * ch**-0.5 if ch else 0.0,
             self.design_scale,
         )
 
@@ -420,6 +337,7 @@ class LocalCoder:
         row_starts: list[int] = []
         char_scales: list[float] = []
         design_scale = model.design_scale
+        bw_word, bw_ctx, bw_char = model.block_weights
         for segs, ctx_text in zip(segs_per, contexts, strict=True):
             if not segs:
                 continue
@@ -433,8 +351,13 @@ class LocalCoder:
                 sid, srows, (w, c, ch, _, unk) = model.fast_vectorise(blocks, cids)
                 at = len(ids)
                 starts += (at, at + w + 1, at + w + c + 2, at + w + c + unk + 3)
-                ch_scale = ch**-0.5 if ch else 0.0
-                scales += (w**-0.5 if w else 0.0, c**-0.5 if c else 0.0, ch_scale, design_scale)
+                ch_scale = bw_char * ch**-0.5 if ch else 0.0
+                scales += (
+                    bw_word * w**-0.5 if w else 0.0,
+                    bw_ctx * c**-0.5 if c else 0.0,
+                    ch_scale,
+                    design_scale,
+                )
                 ids += sid
                 row_starts.append(len(rows))
                 rows += srows

@@ -29,7 +29,8 @@ from attunement.coding.features import (
     unit_contexts,
     word_feature_names,
 )
-from attunement.coding.local import MODEL_NAME, LinearModel, apply_rules
+from attunement.coding.local import MODEL_NAME, LinearModel
+from attunement.coding.rules import apply_rules
 from attunement.coding.taxonomy import ACTS
 from attunement.errors import InputError, MissingDependencyError
 
@@ -37,7 +38,9 @@ DATA_DIR = Path(__file__).parent / "data"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 HELDOUT_SHARE = 0.2
 SPLIT_RULE = "heldout if int(sha256(utterance id)[:8], 16) % 1000 < 1000 * heldout_share"
-GRID_C: tuple[float, ...] = (0.1, 0.3, 1.0)
+GRID_C: tuple[float, ...] = (0.3, 1.0)
+# weights of the word, context and char blocks
+GRID_BLOCKS: tuple[tuple[float, float, float], ...] = ((1.0, 1.0, 1.0), (1.5, 0.5, 1.0))
 TEMPERATURES: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
 GRID_CLASS_WEIGHT: tuple[str | None, ...] = (None, "balanced")
 
@@ -130,12 +133,22 @@ def _context(ex: Example) -> list[str]:
     return [*ex.ctx.words, *ex.heading]
 
 
-def design_matrix(examples: Sequence[Example], vocab: Sequence[str], design_scale: float = 1.0):
+def design_matrix(
+    examples: Sequence[Example],
+    vocab: Sequence[str],
+    design_scale: float = 1.0,
+    block_weights: Sequence[float] = (1.0, 1.0, 1.0),
+):
     """The sparse matrix the linear model scores (same values as inference)."""
     from scipy.sparse import csr_matrix
 
     shell = LinearModel(
-        vocab, np.zeros((len(vocab) + 1, 1)), np.zeros(1), ["other"], design_scale=design_scale
+        vocab,
+        np.zeros((len(vocab) + 1, 1)),
+        np.zeros(1),
+        ["other"],
+        design_scale=design_scale,
+        block_weights=block_weights,
     )
     data, cols, indptr = [], [], [0]
     for ex in examples:
@@ -225,27 +238,34 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, log=print) -> di
     for k in range(folds):
         tr = [ex for ex in examples if fold_of[ex.uid] != k]
         te = [ex for ex in examples if fold_of[ex.uid] == k]
-        vocab = build_vocab(tr)
-        splits.append((tr, te, design_matrix(tr, vocab), design_matrix(te, vocab)))
+        splits.append((tr, te, build_vocab(tr)))
     oof: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-    for c in GRID_C:
-        for cw in GRID_CLASS_WEIGHT:
-            preds: dict[bool, list[str]] = {True: [], False: []}
-            gold: list[str] = []
-            scores = []
-            for tr, te, xtr, xte in splits:
-                clf = _fit(xtr, [ex.act for ex in tr], c, cw)
-                gold.extend(ex.act for ex in te)
-                scores.append(_full_scores(clf, xte))
+    for bw in GRID_BLOCKS:
+        mats = [
+            (tr, te, design_matrix(tr, v, block_weights=bw), design_matrix(te, v, block_weights=bw))
+            for tr, te, v in splits
+        ]
+        for c in GRID_C:
+            for cw in GRID_CLASS_WEIGHT:
+                preds: dict[bool, list[str]] = {True: [], False: []}
+                gold: list[str] = []
+                scores = []
+                for tr, te, xtr, xte in mats:
+                    clf = _fit(xtr, [ex.act for ex in tr], c, cw)
+                    gold.extend(ex.act for ex in te)
+                    scores.append(_full_scores(clf, xte))
+                    for use_rules in (True, False):
+                        preds[use_rules].extend(_predict(clf, xte, te, use_rules))
+                oof[(bw, c, cw)] = (np.vstack(scores), np.array([ACTS.index(g) for g in gold]))
                 for use_rules in (True, False):
-                    preds[use_rules].extend(_predict(clf, xte, te, use_rules))
-            oof[(c, cw)] = (np.vstack(scores), np.array([ACTS.index(g) for g in gold]))
-            for use_rules in (True, False):
-                m = act_metrics(gold, preds[use_rules])["macro_f1"]
-                results.append({"C": c, "class_weight": cw, "rules": use_rules, "macro_f1": m})
-                log(f"  cv C={c:<5} class_weight={cw!s:<9} rules={use_rules!s:<5} macro-F1={m:.3f}")
+                    m = act_metrics(gold, preds[use_rules])["macro_f1"]
+                    results.append({"blocks": list(bw), "C": c, "class_weight": cw,
+                                    "rules": use_rules, "macro_f1": m})  # fmt: skip
+                    log(f"  cv blocks={bw} C={c:<4} class_weight={cw!s:<9} "
+                        f"rules={use_rules!s:<5} macro-F1={m:.3f}")  # fmt: skip
     best = max(results, key=lambda r: r["macro_f1"])
-    temperature = fit_temperature(*oof[(best["C"], best["class_weight"])])
+    key = (tuple(best["blocks"]), best["C"], best["class_weight"])
+    temperature = fit_temperature(*oof[key])
     return {"best": best, "grid": results, "folds": folds, "temperature": temperature}
 
 
@@ -275,9 +295,9 @@ def train(
     cv = cross_validate(train_ex, folds=folds, log=log)
     best = cv["best"]
     vocab = build_vocab(train_ex)
-    clf = _fit(
-        design_matrix(train_ex, vocab), [ex.act for ex in train_ex], best["C"], best["class_weight"]
-    )
+    blocks = tuple(best["blocks"])
+    x_train = design_matrix(train_ex, vocab, block_weights=blocks)
+    clf = _fit(x_train, [ex.act for ex in train_ex], best["C"], best["class_weight"])
     labels = [str(c) for c in clf.classes_]
     # row 0 is the unknown-feature row; rounded to float16 now, as shipped, before scoring
     temp = cv["temperature"]
@@ -291,6 +311,7 @@ def train(
         labels,
         use_rules=best["rules"],
         known_words=sorted(words),
+        block_weights=blocks,
     )
     held_pred = heldout_predictions(model, held_ex)
     held = act_metrics([ex.act for ex in held_ex], held_pred)
@@ -307,6 +328,7 @@ def train(
             "kind": "linear SVM (one-vs-rest) + softmax temperature",
             "C": best["C"],
             "class_weight": best["class_weight"],
+            "block_weights": list(blocks),
             "temperature": temp,
         },
         "data_files": [p.name for p in data_files()]

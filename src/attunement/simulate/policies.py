@@ -27,6 +27,7 @@ import time
 from collections.abc import Sequence
 from typing import Literal, get_args
 
+from attunement.backends.base import ChatBackend
 from attunement.errors import SpecError
 from attunement.types import Completion, Message, Usage
 
@@ -252,8 +253,9 @@ class ScriptedPolicy:
         """Nothing to release."""
 
 
-def scripted_policy(name: str) -> ScriptedPolicy:
-    """The scripted policy called ``name`` (``solver``, ``reflector`` or ``asker``).
+def scripted_policy(name: str) -> ChatBackend:
+    """The scripted policy called ``name``: ``solver``, ``reflector`` or ``asker`` for
+    conversations, or a probe policy (``key``, ``sycophant``, ``hedger``) for the probes.
 
     Raises:
         SpecError: for any other name.
@@ -262,7 +264,7 @@ def scripted_policy(name: str) -> ScriptedPolicy:
         from attunement.probes.policies import PROBE_POLICIES  # key, sycophant, hedger
 
         if name in PROBE_POLICIES:
-            return PROBE_POLICIES[name]()  # type: ignore[return-value]
+            return PROBE_POLICIES[name]()
         known = ", ".join(f"scripted:{n}" for n in (*SCRIPTED_NAMES, *PROBE_POLICIES))
         raise SpecError(f"unknown scripted policy 'scripted:{name}'; choose one of: {known}")
     return ScriptedPolicy(name)  # type: ignore[arg-type]
