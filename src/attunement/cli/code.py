@@ -96,6 +96,7 @@ def code_command(
 ) -> None:
     """Code every turn of the chosen roles into attunement acts."""
     from attunement.coding.loaders import FORMATS, MAX_TURN_CHARS, read_transcripts
+    from attunement.coding.local import paused_gc
     from attunement.coding.transcripts import code_transcripts_async, parse_roles
 
     if format not in FORMATS:
@@ -103,7 +104,8 @@ def code_command(
     role_set = parse_roles(roles)
     t0 = time.perf_counter()
     try:
-        convs, chosen, skipped = read_transcripts(input, format, lenient=skip_bad)  # type: ignore[arg-type]
+        with paused_gc():  # bulk parsing: the cyclic collector only re-scans what it reads
+            convs, chosen, skipped = read_transcripts(input, format, lenient=skip_bad)  # type: ignore[arg-type]
     except InputError as exc:
         hint = (
             ""
@@ -118,7 +120,8 @@ def code_command(
     records = run_async(
         code_transcripts_async(convs, the_coder, roles=role_set, concurrency=max_connections)
     )
-    _write(out, records)
+    with paused_gc():
+        _write(out, records)
     elapsed = time.perf_counter() - t0
     truncated = [
         f"{c.id}, turn {t.index}: {t.metadata['truncated_from']} characters, coded the first "

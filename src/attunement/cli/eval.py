@@ -107,7 +107,9 @@ def eval_command(
     max_connections: Annotated[int, typer.Option(min=1, help="Dialogues at once.")] = 4,
     max_tokens: Annotated[int, typer.Option(min=1, help="Max tokens per policy reply.")] = 256,
     temperature: Annotated[float, typer.Option(min=0.0, help="Policy temperature.")] = 0.7,
-    turn_timeout: Annotated[float, typer.Option(help="Seconds per model call.")] = 120.0,
+    turn_timeout: Annotated[
+        float, typer.Option(help="Seconds per turn (policy reply, coding, user reaction).")
+    ] = 120.0,
     dialogue_timeout: Annotated[float, typer.Option(help="Seconds per dialogue.")] = 900.0,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Response cache.")] = True,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/eval-TIME).")] = None,

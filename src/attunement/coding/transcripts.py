@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, Field
 
 from attunement.coding.base import Coder
-from attunement.coding.local import LocalCoder
+from attunement.coding.local import LocalCoder, paused_gc
 from attunement.errors import InputError
 from attunement.types import ActSpan, Conversation, Role, Turn
 
@@ -119,7 +119,8 @@ async def code_transcripts_async(
         await asyncio.gather(*(one(turn, ctx) for _, turn, ctx in todo))
     for conv in conversations:
         conv.coder = coder.name
-    return [_record(conv, turn) for conv, turn, _ in todo]
+    with paused_gc():  # many small acyclic records (see paused_gc)
+        return [_record(conv, turn) for conv, turn, _ in todo]
 
 
 def code_transcripts(
