@@ -86,6 +86,22 @@ class _Lex:
         self.cues: dict[str, list[tuple[int, dict[tuple[str, ...], list[str]]]]] = {
             tok: sorted(by_len.items()) for tok, by_len in by_first.items()
         }
+        # the same phrases for matching with set operations: one-word phrases by word, longer
+        # ones by their first two words (which most sentences lack, so most skip the loop)
+        self.cue_words: dict[str, list[str]] = {
+            tok: phrases[(tok,)] for tok, by_len in by_first.items() for n, phrases in
+            by_len.items() if n == 1
+        }  # fmt: skip
+        self.cue_pairs: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+        for by_len in by_first.values():
+            for n, phrases in sorted(by_len.items()):
+                if n < 2:
+                    continue
+                for toks in phrases:
+                    entry = self.cue_pairs.setdefault((toks[0], toks[1]), [])
+                    if (n, phrases) not in entry:
+                        entry.append((n, phrases))
+        self.modal_features = {m: "d|m_" + m for m in self.modals}
 
 
 @lru_cache(maxsize=1)
@@ -266,14 +282,22 @@ def sentence_features(
         design.append("d|you")
     if has_i:
         design.append("d|i")
-    design.extend(["d|m_" + m for m in lx.modals.intersection(wset)])
+    modals = lx.modals.intersection(wset)
+    if modals:
+        design.extend(sorted(map(lx.modal_features.__getitem__, modals)))
     cue_feats: set[str] = set()
-    cues = lx.cues
-    for i, tok in enumerate(words):
-        for size, phrases in cues.get(tok, ()):
-            found = phrases.get(tuple(words[i : i + size]))
-            if found:
-                cue_feats.update(found)
+    for tok in wset.intersection(lx.cue_words):
+        cue_feats.update(lx.cue_words[tok])
+    if n > 1:
+        pairs = list(zip(words, words[1:], strict=False))
+        hits = lx.cue_pairs.keys() & pairs
+        if hits:
+            for i, pair in enumerate(pairs):
+                if pair in hits:
+                    for size, phrases in lx.cue_pairs[pair]:
+                        found = phrases.get(tuple(words[i : i + size]))
+                        if found:
+                            cue_feats.update(found)
     if cue_feats:
         cue_list = sorted(cue_feats)
         design.extend(cue_list)
