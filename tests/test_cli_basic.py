@@ -20,7 +20,7 @@ def _attune(*args: str) -> subprocess.CompletedProcess:
 def test_help_lists_subcommands():
     out = _attune("--help")
     assert out.returncode == 0
-    for command in ("chat", "code", "eval", "demo", "probe"):
+    for command in ("chat", "code", "eval", "demo", "probe", "report"):
         assert command in out.stdout
 
 

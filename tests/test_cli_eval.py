@@ -29,7 +29,7 @@ def test_eval_writes_the_run_folder_and_prints_the_table(tmp_path: Path):
     out = tmp_path / "run"
     res = _attune("eval", "--model", "scripted:reflector", "--suite", "core", "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert {p.name for p in out.iterdir()} == {"config.json", "conversations.jsonl", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {"config.json", "conversations.jsonl", "summary.json", "report.html"}
 
     config = RunConfig.model_validate_json((out / "config.json").read_text())
     assert config.model == "scripted:reflector" and config.suite == "core"
@@ -87,7 +87,7 @@ def test_demo_runs_the_local_model_beside_the_scripted_policies(tmp_path: Path):
     assert folders == ["local", "scripted-asker", "scripted-reflector", "scripted-solver"]
     for name in folders:
         files = {p.name for p in (out / name).iterdir()}
-        assert files == {"config.json", "conversations.jsonl", "summary.json"}
+        assert files == {"config.json", "conversations.jsonl", "summary.json", "report.html"}
         assert len((out / name / "conversations.jsonl").read_text().splitlines()) == 2
     for spec in ("scripted:reflector", "scripted:solver", "scripted:asker", "local"):
         assert spec in res.stdout

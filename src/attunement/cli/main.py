@@ -32,9 +32,9 @@ def _root(
 
 def _register() -> None:
     # Imported here so `attune --help` stays fast and each command owns its module.
-    from attunement.cli import chat, code, eval, probe
+    from attunement.cli import chat, code, eval, probe, report
 
-    for module in (chat, code, eval, probe):
+    for module in (chat, code, eval, probe, report):
         module.register(app)
 
 

@@ -92,6 +92,7 @@ class _Lex:
             tok: phrases[(tok,)] for tok, by_len in by_first.items() for n, phrases in
             by_len.items() if n == 1
         }  # fmt: skip
+        self.cue_word_set = frozenset(self.cue_words)
         self.cue_pairs: dict[tuple[str, str], list[tuple[int, dict]]] = {}
         for by_len in by_first.values():
             for n, phrases in sorted(by_len.items()):
@@ -286,7 +287,7 @@ def sentence_features(
     if modals:
         design.extend(sorted(map(lx.modal_features.__getitem__, modals)))
     cue_feats: set[str] = set()
-    for tok in wset.intersection(lx.cue_words):
+    for tok in wset & lx.cue_word_set:
         cue_feats.update(lx.cue_words[tok])
     if n > 1:
         pairs = list(zip(words, words[1:], strict=False))

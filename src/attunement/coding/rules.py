@@ -86,6 +86,9 @@ RULES: tuple[Rule, ...] = (
 )
 _NORM_TRAIL = re.compile(r"[\s.!?,;:\"'”’)\]*_~\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+$")
 _NORM_LEAD = re.compile(r"^(?:[\s*_\"'“‘(]+|(?:[-*+•]|\d{1,3}[.)])\s+)+")
+# The ASCII part of _NORM_TRAIL's class (\s on str patterns includes \x1c-\x1f): for an ASCII
+# unit, stripping these from the right is the same as the regex, without trying every position.
+_NORM_TRAIL_ASCII = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f .!?,;:\"')]*_~"
 
 
 _COMBINED = re.compile("|".join(f"(?P<r{i}>{r.pattern.pattern})" for i, r in enumerate(RULES)))
@@ -103,7 +106,11 @@ def apply_rules(sentence: str, rules: Sequence[Rule] = RULES) -> Rule | None:
     if raw.startswith("#"):
         norm = raw.lower()
     else:
-        norm = _NORM_TRAIL.sub("", _NORM_LEAD.sub("", raw.lower().replace("\u2019", "'")))
+        low = raw.lower()
+        if low.isascii():
+            norm = _NORM_LEAD.sub("", low).rstrip(_NORM_TRAIL_ASCII)
+        else:
+            norm = _NORM_TRAIL.sub("", _NORM_LEAD.sub("", low.replace("\u2019", "'")))
     if rules is RULES:  # one pass over all rules; the first that matches wins, as in the loop
         m = _COMBINED.match(norm)
         return RULES[int(m.lastgroup[1:])] if m and m.lastgroup else None

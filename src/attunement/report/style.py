@@ -67,15 +67,12 @@ def _act_rules() -> str:
     rules = []
     for act in ACTS:
         color = ACT_COLORS[act]
-        rules.append(
-            f".{act_class(act)}{{background:{color}1f;border-bottom:2px solid {color}}}"
-        )
+        rules.append(f".{act_class(act)}{{background:{color}1f;border-bottom:2px solid {color}}}")
     rules.append(f".act-unknown{{background:#eee;border-bottom:2px dotted {FALLBACK_COLOR}}}")
     return "\n".join(rules)
 
 
-CSS = (
-    """
+CSS = """
 :root{--fg:#1d1d1f;--muted:#666;--line:#ddd;--bg:#fff;--soft:#f6f7f9}
 *{box-sizing:border-box}
 body{font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);
@@ -119,9 +116,7 @@ ul.reasons{margin:4px 0 0;padding-left:18px;font-size:12px;color:#333}
 margin-right:4px}
 .acttag{font-size:11px;color:#fff;border-radius:3px;padding:0 4px;margin-right:3px}
 .err{color:#b71c1c}
-"""
-    + _act_rules()
-)
+""" + _act_rules()
 
 
 def style_block() -> str:

@@ -2,7 +2,8 @@
 
 A run folder holds ``config.json`` (everything needed to rerun: specs, seeds, the scenario
 bank hash, versions), ``conversations.jsonl`` (one dialogue per line, appended as each
-finishes) and ``summary.json`` (every metric with its confidence interval).
+finishes), ``summary.json`` (every metric with its confidence interval) and ``report.html``
+(the self-contained page of :mod:`attunement.report`).
 
 Example (a notebook; ``await arun_eval(...)`` inside a running event loop):
     >>> from attunement.types import RunConfig
@@ -219,6 +220,7 @@ async def arun_eval(
     extra = [c for cid, c in done.items() if cid not in {s.id for s in specs}]
     conversations = planned + extra
     summary = _write_summary(out, config, conversations)
+    _write_report(out, config, conversations, summary)
     return RunResult(
         run_dir=out,
         config=config,
@@ -271,6 +273,15 @@ def _write_summary(out: Path, config: RunConfig, conversations: list[Conversatio
     }
     _write_json(out / SUMMARY_FILE, summary)
     return summary
+
+
+def _write_report(
+    out: Path, config: RunConfig, conversations: list[Conversation], summary: dict
+) -> None:
+    """``report.html`` from what is in memory (no re-read); see :mod:`attunement.report`."""
+    from attunement.report import ReportData
+
+    ReportData(out, config, conversations, summary).write()
 
 
 def load_run(run_dir: str | Path) -> tuple[RunConfig, list[Conversation]]:
