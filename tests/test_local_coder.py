@@ -161,3 +161,101 @@ def test_batch_scoring_equals_the_training_path(coder):
         if span.confidence != 0.99:  # not decided by a rule
             assert model.labels[int(probs.argmax())] == span.act
             assert float(probs.max()) == pytest.approx(span.confidence, abs=1e-3)
+
+
+SNAPSHOT = Path(__file__).resolve().parent / "data" / "local_coder_snapshot.json"
+
+
+def test_outputs_equal_the_snapshot_exactly(coder):
+    """The coder's acts and confidences on the held-out utterances are exactly those stored
+    for these weights (by scripts/build_coder.py, first with the code before the speed-ups),
+    so a faster inference path cannot change a single output."""
+    import hashlib
+
+    snap = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    npz = (WEIGHTS / "local-coder-v1.npz").read_bytes()
+    assert snap["weights_sha256"] == hashlib.sha256(npz).hexdigest(), (
+        "the weights were rebuilt: rewrite the snapshot with "
+        "`python scripts/build_coder.py --snapshot-only`"
+    )
+    items = snap["utterances"]
+    assert len(items) >= 100
+    coded = coder.code_many([u["text"] for u in items], [u["context"] for u in items])
+    got = [[[s.start, s.end, s.act, s.confidence] for s in cu.spans] for cu in coded]
+    assert got == [u["spans"] for u in items]
+    # the same in small batches, one by one, and with the per-word cache cold
+    small = LocalCoder(LinearModel.load(WEIGHTS / "local-coder-v1"), batch_size=7)
+    again = small.code_many([u["text"] for u in items], [u["context"] for u in items])
+    assert [cu.model_dump() for cu in again] == [cu.model_dump() for cu in coded]
+
+
+def test_fast_path_equals_the_training_path_on_all_labelled_texts(coder):
+    """Segment every labelled utterance; the coder's batched block scoring and the sparse rows
+    the trainer scores (``feature_values`` + ``probabilities``) agree on every unit."""
+    import numpy as np
+
+    from attunement.coding.features import context_flags, sentence_features, unit_contexts
+    from attunement.coding.segment import segment
+    from attunement.coding.train import data_files, load_labelled
+
+    model = coder.model
+    records = load_labelled(data_files()).records
+    coded = coder.code_many([r["text"] for r in records], [r.get("context") for r in records])
+    ids, vals, offsets, texts = [], [], [], []
+    for rec in records:
+        ctx = context_flags(rec.get("context"))
+        segs = segment(rec["text"])
+        units = unit_contexts([s.text for s in segs])
+        for i, (seg, (after, heading)) in enumerate(zip(segs, units, strict=True)):
+            blocks = sentence_features(seg.text, i, len(segs), after, ctx)
+            row, v = model.feature_values(blocks, model.context_ids([*ctx.words, *heading]))
+            offsets.append(len(ids))
+            ids += row
+            vals += v
+            texts.append(seg.text)
+    probs = model.probabilities(
+        np.asarray(ids), np.asarray(vals, dtype=np.float32), np.asarray(offsets)
+    )
+    spans = [s for cu in coded for s in cu.spans]
+    assert [s.text for s in spans] == texts and len(texts) > 3000
+    for span, p in zip(spans, probs, strict=True):
+        if model.use_rules and apply_rules(span.text) is not None:
+            assert span.confidence == 0.99
+            continue
+        assert span.act == model.labels[int(p.argmax())]
+        assert abs(span.confidence - float(p.max())) <= 1.5e-4  # rounded to 4 places
+
+
+def test_unknown_word_cache_is_per_word_and_bounded(monkeypatch):
+    """The per-word memo of unknown words' n-gram ids never changes a result and stays under
+    its bound (it is emptied when full)."""
+    from attunement.coding import local
+
+    fresh = LocalCoder(LinearModel.load(WEIGHTS / "local-coder-v1"))
+    texts = [f"Zorblax{i} quintuplified the flibbertigibbet{i % 7} again." for i in range(60)]
+    first = fresh.code_many(texts)
+    cached = fresh.model._oov
+    assert "zorblax5" in cached and len(cached) >= 60
+    monkeypatch.setattr(local, "OOV_CACHE_WORDS", 10)
+    bounded = LocalCoder(LinearModel.load(WEIGHTS / "local-coder-v1"))
+    again = bounded.code_many(texts)
+    assert len(bounded.model._oov) <= 10
+    assert [c.model_dump() for c in again] == [c.model_dump() for c in first]
+    assert [c.model_dump() for c in fresh.code_many(texts)] == [c.model_dump() for c in first]
+
+
+def test_garbage_collector_is_restored():
+    import gc
+
+    from attunement.coding.batch import paused_gc
+
+    assert gc.isenabled()
+    LocalCoder().code_many(["Hi there.", "That sounds hard."])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # it was off before: stays off
+    finally:
+        gc.enable()

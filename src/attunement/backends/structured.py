@@ -73,6 +73,37 @@ def extract_json_object(text: str) -> dict:
     raise ValueError("no JSON object found in the reply")
 
 
+def describe_problem(exc: Exception, limit: int = 240) -> str:
+    """A short reason a model can act on: for a validation error, the first failing field, the
+    value given and why (pydantic's first line, "1 validation error for X", says none of that);
+    otherwise the error's first line.
+
+    >>> from pydantic import BaseModel
+    >>> class Reply(BaseModel):
+    ...     n: int
+    >>> try:
+    ...     Reply.model_validate({"n": "x"})
+    ... except ValueError as exc:
+    ...     print(describe_problem(exc))
+    field 'n' (got 'x'): Input should be a valid integer, unable to parse string as an integer
+    """
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_url=False)
+        if errors:
+            first = errors[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(the object)"
+            value = first.get("input")
+            got = ""
+            if first["type"] != "missing" and isinstance(value, str | int | float | bool):
+                shown = repr(value)
+                got = f" (got {shown[:40] + '...' if len(shown) > 40 else shown})"
+            more = f"; and {len(errors) - 1} more error(s)" if len(errors) > 1 else ""
+            text = f"field '{where}'{got}: {first['msg']}"
+            room = limit - len(more)
+            return (text if len(text) <= room else text[: room - 3] + "...") + more
+    return str(exc).splitlines()[0][:limit]
+
+
 async def generate_structured(
     backend: ChatBackend,
     messages: Sequence[Message],
@@ -106,7 +137,7 @@ async def generate_structured(
             result.error = None
             return result
         except (ValueError, ValidationError) as exc:
-            problem = str(exc).splitlines()[0][:200]
+            problem = describe_problem(exc)
             result.error = f"invalid JSON reply after {attempt + 1} attempt(s): {problem}"
             convo = [
                 *messages,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,11 +26,13 @@ def _coder(spec: str, *, cache: bool, timeout: float, max_connections: int):
 
 
 def _write(out: Path, records: list) -> None:
-    """Write the records (one JSON line each), replacing OUT atomically."""
+    """Write the records (one JSON line each, as ``model_dump_json`` gives them, encoded once
+    as UTF-8 bytes by the model's serializer), replacing OUT atomically."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.writelines(r.model_dump_json() + "\n" for r in records)
+    with tmp.open("wb") as fh:
+        for r in records:
+            fh.write(r.__pydantic_serializer__.to_json(r) + b"\n")
     tmp.replace(out)
 
 
@@ -95,32 +98,37 @@ def code_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
 ) -> None:
     """Code every turn of the chosen roles into attunement acts."""
+    from attunement.coding.batch import paused_gc
     from attunement.coding.loaders import FORMATS, MAX_TURN_CHARS, read_transcripts
-    from attunement.coding.local import paused_gc
     from attunement.coding.transcripts import code_transcripts_async, parse_roles
 
     if format not in FORMATS:
         raise InputError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
     role_set = parse_roles(roles)
     t0 = time.perf_counter()
-    try:
-        with paused_gc():  # bulk parsing: the cyclic collector only re-scans what it reads
+    # The local coder is one bulk CPU job over many small acyclic objects: the cyclic garbage
+    # collector is paused for the whole run (see paused_gc); an LLM judge runs with it on.
+    with paused_gc(freeze=True) if coder.strip() == "local" else nullcontext():
+        try:
             convs, chosen, skipped = read_transcripts(input, format, lenient=skip_bad)  # type: ignore[arg-type]
-    except InputError as exc:
-        hint = (
-            ""
-            if skip_bad or exc.line is None and exc.field is None
-            else " (use --skip-bad to code the rest)"
+        except InputError as exc:
+            hint = (
+                ""
+                if skip_bad or exc.line is None and exc.field is None
+                else " (use --skip-bad to code the rest)"
+            )
+            raise InputError(str(exc) + hint) from None
+        if not quiet:
+            how = "detected" if format == "auto" else "given"
+            err_console.print(
+                f"format: {chosen} ({how}); {len(convs)} conversations", highlight=False
+            )
+        the_coder = _coder(
+            coder, cache=not no_cache, timeout=timeout, max_connections=max_connections
         )
-        raise InputError(str(exc) + hint) from None
-    if not quiet:
-        how = "detected" if format == "auto" else "given"
-        err_console.print(f"format: {chosen} ({how}); {len(convs)} conversations", highlight=False)
-    the_coder = _coder(coder, cache=not no_cache, timeout=timeout, max_connections=max_connections)
-    records = run_async(
-        code_transcripts_async(convs, the_coder, roles=role_set, concurrency=max_connections)
-    )
-    with paused_gc():
+        records = run_async(
+            code_transcripts_async(convs, the_coder, roles=role_set, concurrency=max_connections)
+        )
         _write(out, records)
     elapsed = time.perf_counter() - t0
     truncated = [

@@ -237,7 +237,7 @@ def sentence_features(
         low = low.replace("\u2019", "'")
     core = low.rstrip(_TRAIL_ASCII) if low.isascii() else _TRAIL.sub("", low)
     toks = _TOKEN.findall(low)
-    words = [t for t in toks if t not in ("?", "!")]
+    words = [t for t in toks if t not in ("?", "!")] if "?" in low or "!" in low else toks[:]
     n = len(words)
 
     # -------- word and char blocks: the tokens; the model looks up their unigrams, bigrams,

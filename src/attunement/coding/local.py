@@ -13,11 +13,8 @@ override the model on units with one reading ("Hi!", "Got it.", a heading, "You 
 
 from __future__ import annotations
 
-import gc
 import json
-from array import array
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from itertools import chain, repeat
@@ -25,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from attunement.coding.batch import FastBatch, block_sums, build_batch, paused_gc
 from attunement.coding.features import (
     char_ngrams,
     context_flags,
@@ -41,23 +39,6 @@ MODEL_NAME = "local-coder-v1"
 OOV_CACHE_WORDS = 50_000
 _validate = CodedUtterance.model_validate
 _ZEROS = repeat(0)  # endless zeros: the default of ``map(dict.get, keys, _ZEROS)``
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a bulk job, then restore it.
-
-    Coding allocates many small acyclic containers; each collection walks every live object
-    (the loaded transcripts included), which cost about a third of ``attune code``'s time.
-    Reference counting still frees everything; only reference cycles wait for the next run.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 class LinearModel:
@@ -259,16 +240,16 @@ class LinearModel:
     def fast_vectorise(
         self,
         blocks: tuple[list[str], list[str], list[str]],
-        context: list[int],
         ids: list[int],
         rows: list[int],
-    ) -> tuple[int, int, int, int, int]:
-        """The coder's path: like :meth:`vectorise`, but appends to a batch's lists, and a
-        known word's char n-grams come as one row of ``word_weights``.
+    ) -> tuple[int, int, int, int]:
+        """The coder's path: like :meth:`vectorise`, but appends to a batch's lists, a known
+        word's char n-grams come as one row of ``word_weights``, and the context block (the
+        same for the sentences of an utterance) is summed once per utterance by the caller.
 
-        ``ids`` gets four blocks (word, context, char n-grams of unknown words, design), each
-        led by a 0; ``rows`` gets the sentence's word rows, led by a 0. Returns the counts
-        (word, context, char n-grams in all, design, ids in the unknown-word block).
+        ``ids`` gets three blocks (word, char n-grams of unknown words, design), each led by a
+        0; ``rows`` gets the sentence's word rows, led by a 0. Returns the counts (word, char
+        n-grams in all, ids in the unknown-word block, design).
         """
         toks, words, design = blocks
         ids.append(0)
@@ -281,8 +262,6 @@ class LinearModel:
             if len(words) > 1:
                 ids.append(self._first2.get((words[0], words[1]), 0))
         n_word = len(ids) - mark
-        ids.append(0)
-        ids.extend(context)
         word_rows = list(map(self._word_row.get, words, _ZEROS))
         rows.append(0)
         rows.extend(word_rows)
@@ -299,23 +278,26 @@ class LinearModel:
         n_unknown = len(ids) - mark
         ids.append(0)
         ids.extend(map(self.index.get, design, _ZEROS))
-        return n_word, len(context), n_char, len(design), n_unknown
+        return n_word, n_char, n_unknown, len(design)
 
-    def fast_probabilities(
-        self,
-        ids: np.ndarray,
-        starts: np.ndarray,
-        scales: np.ndarray,
-        rows: np.ndarray,
-        row_starts: np.ndarray,
-        char_scales: np.ndarray,
-    ) -> np.ndarray:
-        """Class probabilities of a batch from :meth:`fast_vectorise` output."""
-        sums = np.add.reduceat(self.weights[ids], starts, axis=0)
-        sums *= scales[:, None]
-        logits = sums.reshape(-1, 4, sums.shape[1]).sum(axis=1)
-        words = np.add.reduceat(self.word_weights[rows], row_starts, axis=0)
-        logits += words * char_scales[:, None]
+    def fast_probabilities(self, batch: FastBatch) -> np.ndarray:
+        """Class probabilities of a batch built with :meth:`fast_vectorise`.
+
+        The same sums, in the same order, as :meth:`probabilities` over :meth:`vectorise`
+        rows (checked in tests), so the numbers do not depend on the batch.
+        """
+        n = len(batch.scales) // 4
+        width = self.weights.shape[1]
+        sums = block_sums(self.weights, batch.ids, batch.starts).reshape(n, 3, width)
+        context = block_sums(self.weights, batch.context_ids, batch.context_starts)
+        blocks = np.empty((n, 4, width), dtype=np.float32)
+        blocks[:, 0] = sums[:, 0]
+        blocks[:, 1] = context[batch.context_of]
+        blocks[:, 2:] = sums[:, 1:]
+        blocks *= batch.scales.reshape(n, 4, 1)
+        logits = blocks.sum(axis=1)
+        words = np.add.reduceat(self.word_weights[batch.rows], batch.row_starts, axis=0)
+        logits += words * batch.scales[2::4, None]
         logits += self.bias
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
@@ -332,18 +314,21 @@ class LinearModel:
         return logits
 
 
+def weights_path() -> Path:
+    """Where the shipped weights are (``.npz``; the metadata ``.json`` sits next to it)."""
+    ref = resources.files("attunement.coding").joinpath("weights", MODEL_NAME + ".npz")
+    if not ref.is_file():
+        raise ConfigError(
+            f"the local coder weights {MODEL_NAME}.npz are missing from the package; "
+            "rebuild them with: python scripts/build_coder.py"
+        )
+    return Path(str(ref))
+
+
 @lru_cache(maxsize=4)
 def load_model(path: str | None = None) -> LinearModel:
     """The shipped model (cached), or the one at ``path``."""
-    if path is None:
-        ref = resources.files("attunement.coding").joinpath("weights", MODEL_NAME + ".npz")
-        if not ref.is_file():
-            raise ConfigError(
-                f"the local coder weights {MODEL_NAME}.npz are missing from the package; "
-                "rebuild them with: python scripts/build_coder.py"
-            )
-        path = str(Path(str(ref)))
-    return LinearModel.load(path)
+    return LinearModel.load(weights_path() if path is None else path)
 
 
 class LocalCoder:
@@ -386,32 +371,43 @@ class LocalCoder:
         ids: list[int] = []
         rows: list[int] = []
         counts: list[int] = []  # per sentence: word, context, char, unknown-block, design, words
+        context_ids: list[int] = []  # one block per utterance (and per heading in it)
+        context_sizes: list[int] = []
+        context_of: list[int] = []  # per sentence: its context block
         vectorise = model.fast_vectorise
-        context_ids = model.context_ids
+        lookup = model.context_ids
         for segs, ctx_text in zip(segs_per, contexts, strict=True):
             if not segs:
                 continue
             ctx = context_flags(ctx_text)
-            ctx_ids = context_ids(ctx.words)
+            user_ids = lookup(ctx.words)
+            blocks_here: dict[int, int] = {}  # id(heading words) -> context block
             n = len(segs)
             units = unit_contexts([seg.text for seg in segs])
             for i, (seg, (after, heading)) in enumerate(zip(segs, units, strict=True)):
-                blocks = sentence_features(seg.text, i, n, after, ctx)
-                cids = ctx_ids + context_ids(heading) if heading else ctx_ids
-                w, c, ch, d, unk = vectorise(blocks, cids, ids, rows)
-                counts += (w, c, ch, unk, d, len(blocks[1]))
+                block = blocks_here.get(id(heading))
+                if block is None:  # the user turn's words, plus the heading's for list items
+                    cids = user_ids + lookup(heading) if heading else user_ids
+                    block = blocks_here[id(heading)] = len(context_sizes)
+                    context_ids.append(0)
+                    context_ids.extend(cids)
+                    context_sizes.append(len(cids))
+                context_of.append(block)
+                feats = sentence_features(seg.text, i, n, after, ctx)
+                w, ch, unk, d = vectorise(feats, ids, rows)
+                counts += (w, context_sizes[block], ch, unk, d, len(feats[1]))
         if counts:
-            starts, scales, row_starts, char_scales = _batch_layout(
-                np.frombuffer(array("q", counts), dtype=np.int64), model
+            batch = build_batch(
+                ids,
+                rows,
+                counts,
+                context_ids,
+                context_sizes,
+                context_of,
+                block_weights=model.block_weights,
+                design_scale=model.design_scale,
             )
-            probs = model.fast_probabilities(
-                np.frombuffer(array("q", ids), dtype=np.int64),
-                starts,
-                scales,
-                np.frombuffer(array("q", rows), dtype=np.int64),
-                row_starts,
-                char_scales,
-            )
+            probs = model.fast_probabilities(batch)
         else:
             probs = np.zeros((0, len(model.labels)), dtype=np.float32)
         best = probs.argmax(axis=1).tolist()
@@ -446,34 +442,3 @@ class LocalCoder:
             # is faster here than model_construct, and keeps the output checked
             out.append(_validate({"text": text, "spans": spans, "coder": name}))
         return out
-
-
-def _inv_sqrt(counts: np.ndarray) -> np.ndarray:
-    """``k ** -0.5`` (0 for 0) of each count, computed by Python's float power on the distinct
-    counts, so the result is bit for bit what the per-sentence formula gives."""
-    uniq, where = np.unique(counts, return_inverse=True)
-    table = np.array([k**-0.5 if k else 0.0 for k in uniq.tolist()], dtype=np.float64)
-    return table[where.reshape(counts.shape)]
-
-
-def _batch_layout(
-    counts: np.ndarray, model: LinearModel
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """From the per-sentence counts of :meth:`LinearModel.fast_vectorise` (rows of word,
-    context, char, unknown-block, design, words): block starts in ``ids``, block scales, word
-    row starts and char scales, as :meth:`LinearModel.fast_probabilities` takes them."""
-    c = counts.reshape(-1, 6)
-    lengths = c[:, [0, 1, 3, 4]] + 1  # each block is led by a zero id
-    starts = np.zeros(lengths.size, dtype=np.int64)
-    np.cumsum(lengths.ravel()[:-1], out=starts[1:])
-    row_starts = np.zeros(len(c), dtype=np.int64)
-    np.cumsum(c[:-1, 5] + 1, out=row_starts[1:])
-    bw_word, bw_ctx, bw_char = model.block_weights
-    inv = _inv_sqrt(c[:, :3])
-    scales = np.empty((len(c), 4), dtype=np.float64)
-    scales[:, 0] = bw_word * inv[:, 0]
-    scales[:, 1] = bw_ctx * inv[:, 1]
-    scales[:, 2] = bw_char * inv[:, 2]
-    scales[:, 3] = model.design_scale
-    scales32 = scales.astype(np.float32)
-    return starts, scales32.ravel(), row_starts, np.ascontiguousarray(scales32[:, 2])

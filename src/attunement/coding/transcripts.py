@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, Field
 
 from attunement.coding.base import Coder
-from attunement.coding.local import LocalCoder, paused_gc
+from attunement.coding.batch import paused_gc
+from attunement.coding.local import LocalCoder
 from attunement.errors import InputError
 from attunement.types import ActSpan, Conversation, Role, Turn
 
