@@ -29,7 +29,12 @@ def test_eval_writes_the_run_folder_and_prints_the_table(tmp_path: Path):
     out = tmp_path / "run"
     res = _attune("eval", "--model", "scripted:reflector", "--suite", "core", "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert {p.name for p in out.iterdir()} == {"config.json", "conversations.jsonl", "summary.json", "report.html"}
+    assert {p.name for p in out.iterdir()} == {
+        "config.json",
+        "conversations.jsonl",
+        "summary.json",
+        "report.html",
+    }
 
     config = RunConfig.model_validate_json((out / "config.json").read_text())
     assert config.model == "scripted:reflector" and config.suite == "core"
