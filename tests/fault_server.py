@@ -6,7 +6,9 @@ otherwise. Plans are keyed by that message, so concurrent requests each follow t
     server.plan("a", Fault.status(429, retry_after="0.2"), Fault.ok())
 
 Every request is recorded (``server.requests``) so a test can prove retries happened and that no
-result was lost or duplicated.
+result was lost or duplicated. ``reply`` scripts the text of healthy answers (by request payload
+and 1-based request number) and ``delay`` slows every answer, so the same server also stands in
+for a scripted or a slow model.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -84,10 +87,20 @@ def _reply(prompt: str, text: str, model: str) -> dict[str, Any]:
     }
 
 
-class FaultServer:
-    """Start with ``with FaultServer() as server:``; ``server.base_url`` ends in ``/v1``."""
+ReplyFn = Callable[[dict[str, Any], int], str]
 
-    def __init__(self) -> None:
+
+class FaultServer:
+    """Start with ``with FaultServer() as server:``; ``server.base_url`` ends in ``/v1``.
+
+    Args:
+        reply: text of a healthy answer from (request payload, request number); default echo.
+        delay: seconds every request waits before it is answered (cut short at shutdown).
+    """
+
+    def __init__(self, *, reply: ReplyFn | None = None, delay: float = 0.0) -> None:
+        self._reply_text = reply
+        self._delay = delay
         self._plans: dict[str, list[Fault]] = defaultdict(list)
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -106,6 +119,12 @@ class FaultServer:
         """What to do with the next requests whose last user message is ``content``."""
         with self._lock:
             self._plans[content].extend(faults)
+
+    @property
+    def payloads(self) -> list[dict[str, Any]]:
+        """The JSON body of every request, in arrival order."""
+        with self._lock:
+            return [r["payload"] for r in self.requests]
 
     def count(self, content: str) -> int:
         """How many requests carried ``content`` as their last user message."""
@@ -141,6 +160,7 @@ class FaultServer:
                 users = [m for m in payload.get("messages", []) if m.get("role") == "user"]
                 content = users[-1]["content"] if users else ""
                 with server._lock:
+                    number = len(server.requests) + 1
                     server.requests.append(
                         {
                             "content": content,
@@ -150,6 +170,8 @@ class FaultServer:
                             "time": time.monotonic(),
                         }
                     )
+                if server._delay:
+                    server._release.wait(server._delay)
                 fault = server._next(content)
                 if fault.kind == "hang":
                     server._release.wait(fault.seconds)
@@ -166,7 +188,12 @@ class FaultServer:
                     with contextlib.suppress(OSError):
                         self._send(fault.status, json.dumps(err).encode(), fault.headers)
                     return
-                body = _reply(content, f"echo: {content}", payload.get("model", "fault"))
+                text = (
+                    server._reply_text(payload, number)
+                    if server._reply_text is not None
+                    else f"echo: {content}"
+                )
+                body = _reply(content, text, payload.get("model", "fault"))
                 try:
                     self._send(200, json.dumps(body).encode(), {})
                 except OSError:  # the client gave up (timeout) before the answer came

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
 
 import pytest
+from fault_server import FaultServer
 from pydantic import ValidationError
 
 from attunement.backends import OpenAICompatBackend, RetryPolicy
@@ -17,69 +15,22 @@ from attunement.coding.llm_judge import LLMJudgeCoder, reply_schema, system_prom
 from attunement.coding.taxonomy import ACTS
 
 
-class ScriptedServer:
-    """Answers /v1/chat/completions with the next scripted reply text; records every request."""
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = list(replies)
-        self.requests: list[dict] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append(payload)
-                text = server.replies.pop(0) if server.replies else "no more replies"
-                body = json.dumps(
-                    {
-                        "id": "r",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": "scripted",
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": text},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self) -> ScriptedServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def scripted_server(replies: list[str]) -> FaultServer:
+    """A real server answering with the next scripted reply text, then 'no more replies'."""
+    return FaultServer(
+        reply=lambda _p, n: replies[n - 1] if n <= len(replies) else "no more replies"
+    )
 
 
 @pytest.fixture
-def scripted() -> Iterator[type[ScriptedServer]]:
-    yield ScriptedServer
+def scripted() -> Iterator[Callable[[list[str]], FaultServer]]:
+    yield scripted_server
 
 
-def judge_for(server: ScriptedServer, **kw) -> LLMJudgeCoder:
+def judge_for(server: FaultServer, **kw) -> LLMJudgeCoder:
     backend = OpenAICompatBackend(
         "scripted",
-        base_url=server.url,
+        base_url=server.base_url,
         api_key="sk-test",
         timeout=5.0,
         retry=RetryPolicy(max_retries=0, base_delay=0.01, max_delay=0.01),
@@ -117,7 +68,7 @@ def test_valid_reply_gives_spans_in_order(scripted):
         coded = asyncio.run(judge_for(server).code(TEXT, context="work was awful today"))
     assert coded.error is None and coded.acts == ["reflect_feeling", "ask_open"]
     assert [TEXT[s.start : s.end] for s in coded.spans] == [s.text for s in coded.spans]
-    sent = server.requests[0]["messages"]
+    sent = server.payloads[0]["messages"]
     assert sent[0]["role"] == "system" and "work was awful today" in sent[1]["content"]
     assert "2. What happened after the meeting?" in sent[1]["content"]
 
@@ -130,9 +81,9 @@ def test_invalid_reply_is_retried_with_the_error_shown(scripted):
         coded = asyncio.run(judge_for(server, retries=2).code(TEXT))
     assert coded.error is None and coded.acts == ["reflect_feeling", "ask_open"]
     assert len(server.requests) == 3
-    for request in server.requests[1:]:  # each retry shows the model its invalid reply
+    for request in server.payloads[1:]:  # each retry shows the model its invalid reply
         assert request["messages"][-1]["content"].startswith("That was not valid")
-    assert server.requests[2]["messages"][-2]["content"] == incomplete
+    assert server.payloads[2]["messages"][-2]["content"] == incomplete
 
 
 def test_failure_after_bounded_retries_is_recorded_not_raised(scripted):

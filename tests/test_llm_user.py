@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from fault_server import FaultServer
 
 from attunement.backends import load_backend
 from attunement.coding.base import Coder
@@ -24,62 +23,10 @@ from attunement.simulate.rollout import RolloutSettings, plan_dialogues, run_dia
 from attunement.types import CodedUtterance, HiddenFact, Persona, Scenario
 
 
-class FixedServer:
-    """Answers each chat completion with the next of ``replies`` (the last one repeats)."""
-
-    def __init__(self, replies: list[str]) -> None:
-        self.replies = list(replies)
-        self.requests: list[dict[str, Any]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append(payload)
-                n = len(server.requests)
-                text = server.replies[min(n, len(server.replies)) - 1]
-                body = json.dumps(
-                    {
-                        "id": f"c{n}",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": payload.get("model", "fixed"),
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {"role": "assistant", "content": text},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> FixedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+def fixed_server_for(replies: list[str]) -> FaultServer:
+    """A real server answering each chat completion with the next of ``replies`` (the last
+    one repeats)."""
+    return FaultServer(reply=lambda _payload, n: replies[min(n, len(replies)) - 1])
 
 
 SCENARIO = Scenario(
@@ -113,12 +60,12 @@ def _turn(**fields: Any) -> str:
 
 
 @pytest.fixture
-def fixed_server(request: pytest.FixtureRequest) -> Iterator[FixedServer]:
-    with FixedServer(request.param) as server:
+def fixed_server(request: pytest.FixtureRequest) -> Iterator[FaultServer]:
+    with fixed_server_for(request.param) as server:
         yield server
 
 
-def _user(server: FixedServer, **kw: Any) -> LLMUser:
+def _user(server: FaultServer, **kw: Any) -> LLMUser:
     backend = load_backend(f"openai:fixed@{server.base_url}", cache=False, max_retries=0)
     return LLMUser(backend, **kw)
 
@@ -128,7 +75,7 @@ def _user(server: FixedServer, **kw: Any) -> LLMUser:
     [[_turn(emotion_change=25, facts_uncovered=["hr"], reply="I went to HR already.")]],
     indirect=True,
 )
-def test_valid_reply_is_parsed_clamped_and_recorded(fixed_server: FixedServer):
+def test_valid_reply_is_parsed_clamped_and_recorded(fixed_server: FaultServer):
     user = _user(fixed_server)
     session = user.start(SCENARIO, seed=3)
 
@@ -146,7 +93,7 @@ def test_valid_reply_is_parsed_clamped_and_recorded(fixed_server: FixedServer):
     assert reply.facts_revealed == ["hr"]
     assert reply.reasons == ["llm_user: felt listened to"]
     assert reply.usage is not None and reply.usage.calls == 1
-    sent = fixed_server.requests[0]["messages"]
+    sent = fixed_server.payloads[0]["messages"]
     assert sent[0]["role"] == "system" and '"hr"' in sent[0]["content"]
     assert "Has this happened before?" in sent[-1]["content"]
 
@@ -156,12 +103,12 @@ def test_valid_reply_is_parsed_clamped_and_recorded(fixed_server: FixedServer):
     [["Sure! Here is how I feel: very angry.", "```json\n" + _turn(reply="Fine.") + "\n```"]],
     indirect=True,
 )
-def test_invalid_json_is_retried_then_accepted(fixed_server: FixedServer):
+def test_invalid_json_is_retried_then_accepted(fixed_server: FaultServer):
     user = _user(fixed_server, retries=2)
     reply = asyncio.run(user.start(SCENARIO, seed=1).respond("I hear you.", NO_CODES))
     assert reply.error is None and reply.text == "Fine."
     assert len(fixed_server.requests) == 2
-    retry_msgs = fixed_server.requests[1]["messages"]
+    retry_msgs = fixed_server.payloads[1]["messages"]
     assert "not valid" in retry_msgs[-1]["content"]  # the error was shown to the model
 
 
@@ -170,7 +117,7 @@ def test_invalid_json_is_retried_then_accepted(fixed_server: FixedServer):
     [["not json at all", '{"emotion_change": "lots", "reply": ""}']],
     indirect=True,
 )
-def test_persistently_invalid_turn_is_a_recorded_failure(fixed_server: FixedServer):
+def test_persistently_invalid_turn_is_a_recorded_failure(fixed_server: FaultServer):
     user = _user(fixed_server, retries=2)
     session = user.start(SCENARIO, seed=1)
     reply = asyncio.run(session.respond("You should quit.", NO_CODES))
@@ -181,7 +128,7 @@ def test_persistently_invalid_turn_is_a_recorded_failure(fixed_server: FixedServ
 
 
 @pytest.mark.parametrize("fixed_server", [[_turn(facts_uncovered=["lottery"])]], indirect=True)
-def test_invented_fact_id_fails_the_turn(fixed_server: FixedServer):
+def test_invented_fact_id_fails_the_turn(fixed_server: FaultServer):
     reply = asyncio.run(
         _user(fixed_server, retries=0).start(SCENARIO, seed=1).respond("Hm?", NO_CODES)
     )
@@ -191,14 +138,14 @@ def test_invented_fact_id_fails_the_turn(fixed_server: FixedServer):
 @pytest.mark.parametrize(
     "fixed_server", [[_turn(emotion_change=-40, reply="Forget it.", end=False)]], indirect=True
 )
-def test_bottom_band_ends_the_dialogue_as_failure(fixed_server: FixedServer):
+def test_bottom_band_ends_the_dialogue_as_failure(fixed_server: FaultServer):
     session = _user(fixed_server).start(SCENARIO.model_copy(update={"emotion_start": 15}), seed=0)
     reply = asyncio.run(session.respond("Just get over it.", NO_CODES))
     assert reply.end and reply.end_reason == "failure" and reply.emotion == 5.0
 
 
 @pytest.mark.parametrize("fixed_server", [["garbage"]], indirect=True)
-def test_failed_user_turn_ends_dialogue_with_error_not_a_crash(fixed_server: FixedServer):
+def test_failed_user_turn_ends_dialogue_with_error_not_a_crash(fixed_server: FaultServer):
     user = _user(fixed_server, retries=1)
     spec = plan_dialogues([SCENARIO], seed=0, max_turns=3)[0]
     coder: Coder = NullCoder()

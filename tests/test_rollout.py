@@ -7,10 +7,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -141,74 +139,26 @@ def test_load_finished_drops_a_torn_line_and_duplicates(tmp_path: Path):
     assert load_finished(tmp_path / "missing.jsonl") == []
 
 
-class SlowServer:
-    """An OpenAI-compatible server that answers every chat call after ``delay`` seconds."""
+_SLOW_REPLIES = (
+    "That sounds really hard. What has been the hardest part?",
+    "So it keeps happening. Would you like ideas, or to talk it through?",
+)
 
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
 
-        outer = self
+def slow_server_for(delay: float) -> FaultServer:
+    """A real server that answers every chat call after ``delay`` seconds, alternating two
+    supportive replies by turn."""
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def reply(payload: dict[str, Any], _n: int) -> str:
+        turn = sum(1 for m in payload["messages"] if m["role"] == "assistant")
+        return _SLOW_REPLIES[turn % 2]
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                time.sleep(outer.delay)
-                turn = sum(1 for m in payload["messages"] if m["role"] == "assistant")
-                text = [
-                    "That sounds really hard. What has been the hardest part?",
-                    "So it keeps happening. Would you like ideas, or to talk it through?",
-                ][turn % 2]
-                body = json.dumps(
-                    {
-                        "id": "c",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": "slow",
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {"role": "assistant", "content": text},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18},
-                    }
-                ).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    return
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> SlowServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    return FaultServer(reply=reply, delay=delay)
 
 
 @pytest.fixture
-def slow_server() -> Iterator[SlowServer]:
-    with SlowServer(delay=0.25) as server:
+def slow_server() -> Iterator[FaultServer]:
+    with slow_server_for(delay=0.25) as server:
         yield server
 
 
@@ -216,7 +166,7 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def _start_and_kill(out: Path, server: SlowServer, tmp_path: Path, sig: int) -> tuple[int, str]:
+def _start_and_kill(out: Path, server: FaultServer, tmp_path: Path, sig: int) -> tuple[int, str]:
     """Start `attune eval` in a subprocess, send ``sig`` once 2 dialogues are written."""
     args = [
         sys.executable, "-m", "attunement.cli.main", "eval", "--model",
@@ -234,7 +184,7 @@ def _start_and_kill(out: Path, server: SlowServer, tmp_path: Path, sig: int) -> 
     return proc.returncode, err.decode()
 
 
-def test_resume_after_sigkill_finishes_without_duplicates(tmp_path: Path, slow_server: SlowServer):
+def test_resume_after_sigkill_finishes_without_duplicates(tmp_path: Path, slow_server: FaultServer):
     out = tmp_path / "run"
     code, err = _start_and_kill(out, slow_server, tmp_path, signal.SIGKILL)
     assert code == -signal.SIGKILL, err[-2000:]
@@ -258,7 +208,7 @@ def test_resume_after_sigkill_finishes_without_duplicates(tmp_path: Path, slow_s
     assert json.loads((out / "summary.json").read_text())["run"]["dialogues"] == 8
 
 
-def test_ctrl_c_keeps_finished_dialogues(tmp_path: Path, slow_server: SlowServer):
+def test_ctrl_c_keeps_finished_dialogues(tmp_path: Path, slow_server: FaultServer):
     out = tmp_path / "run"
     code, err = _start_and_kill(out, slow_server, tmp_path, signal.SIGINT)
     assert code == 130, err[-2000:]
@@ -283,7 +233,7 @@ def test_fresh_run_refuses_a_used_folder_and_resume_checks_config(tmp_path: Path
 def test_dialogue_timeout_keeps_finished_turns():
     import asyncio
 
-    with SlowServer(delay=0.4) as server:  # 4 turns x 0.4 s > the 1 s dialogue budget
+    with slow_server_for(delay=0.4) as server:  # 4 turns x 0.4 s > the 1 s dialogue budget
         policy = load_backend(f"openai:m@{server.base_url}", cache=False, max_retries=0)
         conv = asyncio.run(
             run_dialogue(
