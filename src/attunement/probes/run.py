@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from attunement.backends.base import ChatBackend
 from attunement.errors import BackendError, ConfigError
@@ -32,6 +32,8 @@ from attunement.probes.metrics import ProbeSummary, summarise
 from attunement.probes.policies import PROBE_POLICIES
 from attunement.probes.truthfulness import TruthRecord, TruthSummary, collect, summarise_truth
 from attunement.types import GradedAnswer, Message, ProbeItem, RunConfig, Usage
+
+R = TypeVar("R", GradedAnswer, TruthRecord)
 
 CONFIG_FILE = "config.json"
 ANSWERS_FILE = "answers.jsonl"
@@ -103,6 +105,16 @@ def _versions() -> dict[str, str]:
     from attunement.simulate.run import versions
 
     return versions()
+
+
+def _resume_records(path: Path, model: type[R]) -> list[R]:
+    """Records already written to ``path`` (resume): good lines kept, failed or torn ones
+    dropped, and the file rewritten with the kept ones so new records append cleanly."""
+    if not path.exists():
+        return []
+    kept = [r for r in read_jsonl(path, model, lenient=True).items if r.error is None]
+    write_jsonl(path, kept)
+    return kept
 
 
 def _prepare(out_dir: Path, config: RunConfig, lines_file: str) -> None:
@@ -193,11 +205,7 @@ async def arun_reliability(
     )
     _prepare(out, config, ANSWERS_FILE)
     answers_path = out / ANSWERS_FILE
-    kept: list[GradedAnswer] = []
-    if answers_path.exists():  # resume: keep good lines, drop failed or torn ones, then append
-        kept = read_jsonl(answers_path, GradedAnswer, lenient=True).items
-        kept = [a for a in kept if a.error is None]
-        write_jsonl(answers_path, kept)
+    kept = _resume_records(answers_path, GradedAnswer)
     done = {(a.item_id, a.framing) for a in kept}
     jobs = [
         (item, f)
@@ -318,10 +326,7 @@ async def arun_truthfulness(
     )
     _prepare(out, config, PROPOSITIONS_FILE)
     path = out / PROPOSITIONS_FILE
-    kept = read_jsonl(path, TruthRecord, lenient=True).items if path.exists() else []
-    kept = [r for r in kept if r.error is None]
-    if path.exists():
-        write_jsonl(path, kept)
+    kept = _resume_records(path, TruthRecord)
     done = {(r.item_id, r.candidate, r.framing) for r in kept}
     backend = make_backend(model_spec, bank, cache=cache, max_connections=max_connections)
     usage = Usage()
