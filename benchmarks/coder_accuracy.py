@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ from attunement.coding.train import (  # noqa: E402
     heldout_records,
     load_labelled,
 )
-from attunement.stats import bootstrap_stat  # noqa: E402
+from attunement.stats import bootstrap_stat, cohen_kappa  # noqa: E402
 
 
 def macro_ci(gold: list[str], pred: list[str], clusters: list[str]):
@@ -82,14 +81,6 @@ def end_to_end(coder: LocalCoder, records: list[dict]) -> tuple[list[str], list[
             pred.append(best)
             clusters.append(rec["id"])
     return gold, pred, clusters
-
-
-def kappa(a: list[str], b: list[str]) -> float:
-    n = len(a)
-    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    ca, cb = Counter(a), Counter(b)
-    pe = sum(ca[k] * cb[k] for k in set(a) | set(b)) / (n * n)
-    return (po - pe) / (1 - pe) if pe < 1 else 1.0
 
 
 def main() -> int:
@@ -167,14 +158,14 @@ def main() -> int:
         print(f"\nLLM judge {judge.name} on {len(sample)} held-out utterances: {failed} failed")
         if a:
             agree = float(np.mean([x == y for x, y in zip(a, b, strict=True)]))
-            k = kappa(a, b)
+            k = cohen_kappa(a, b) or 0.0
             print(f"local vs judge, per sentence: agreement {agree:.3f}, Cohen's kappa {k:.3f}")
             print_table("LLM judge vs gold (end to end)", act_metrics(g3, p3))
             out["llm"] = {
                 "spec": args.llm,
                 "failed": failed,
                 "agreement": agree,
-                "kappa": kappa(a, b),
+                "kappa": k,
                 "judge_vs_gold": act_metrics(g3, p3),
             }
     if args.json:

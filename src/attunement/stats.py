@@ -142,3 +142,19 @@ def bootstrap_stat(
         n_clusters=k,
         confidence=confidence,
     )
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
+    """Cohen's kappa of two labelings (None when chance agreement is total).
+
+    >>> cohen_kappa(["x", "y", "x", "y"], ["x", "y", "x", "y"])
+    1.0
+    """
+    cats = sorted(set(a) | set(b))
+    if not a:
+        return None
+    pa = np.array([[x == c for c in cats] for x in a], dtype=float).mean(axis=0)
+    pb = np.array([[x == c for c in cats] for x in b], dtype=float).mean(axis=0)
+    po = float(np.mean([x == y for x, y in zip(a, b, strict=True)]))
+    pe = float((pa * pb).sum())
+    return None if pe >= 1.0 else (po - pe) / (1 - pe)

@@ -15,12 +15,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
-import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from attunement.errors import InputError
 from attunement.jsonl import iter_json_lines, validation_error
-from attunement.stats import Estimate, bootstrap_mean
+from attunement.stats import Estimate, bootstrap_mean, cohen_kappa
 from attunement.types import Grade, GradedAnswer, ProbeItem
 
 GRADES: tuple[str, ...] = get_args(Grade)
@@ -150,22 +149,6 @@ class Agreement(BaseModel):
     accuracy: Estimate
     kappa: float | None
     confusion: dict[str, dict[str, int]] = Field(description="label -> grader's grade -> count")
-
-
-def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
-    """Cohen's kappa of two labelings (None when chance agreement is total).
-
-    >>> cohen_kappa(["x", "y", "x", "y"], ["x", "y", "x", "y"])
-    1.0
-    """
-    cats = sorted(set(a) | set(b))
-    if not a:
-        return None
-    pa = np.array([[x == c for c in cats] for x in a], dtype=float).mean(axis=0)
-    pb = np.array([[x == c for c in cats] for x in b], dtype=float).mean(axis=0)
-    po = float(np.mean([x == y for x, y in zip(a, b, strict=True)]))
-    pe = float((pa * pb).sum())
-    return None if pe >= 1.0 else (po - pe) / (1 - pe)
 
 
 def agreement(rows: Sequence[AnswerRow], graded: Sequence[GradedAnswer]) -> Agreement | None:
