@@ -61,6 +61,29 @@ def print_confusion(m: dict) -> None:
         print(f"{act:16s}" + " ".join(f"{x:7d}" for x in row))
 
 
+ROUND_ONE = ("labelled_support.jsonl", "labelled_tasks.jsonl", "labelled_extra.jsonl")
+
+
+def print_by_file(gold: list[str], pred: list[str], uids: list[str]) -> None:
+    """Held-out macro-F1 per data file: the first-round files (whose held-out report was seen
+    while later data was written) apart from the later ones (scored here for the first time)."""
+    file_of = {}
+    for path in data_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                file_of[json.loads(line)["id"]] = path.name
+    print(f"\nheld-out by data file{'':12s} {'macro-F1':>8s} {'accuracy':>8s} {'n':>5s}")
+    groups: dict[str, list[int]] = {}
+    for i, uid in enumerate(uids):
+        name = file_of[uid]
+        groups.setdefault(name, []).append(i)
+        groups.setdefault("first round" if name in ROUND_ONE else "later rounds", []).append(i)
+    for name in sorted(groups, key=lambda k: (k in ("first round", "later rounds"), k)):
+        idx = groups[name]
+        m = act_metrics([gold[i] for i in idx], [pred[i] for i in idx])
+        print(f"{name:34s} {m['macro_f1']:8.3f} {m['accuracy']:8.3f} {len(idx):5d}")
+
+
 def end_to_end(coder: LocalCoder, records: list[dict]) -> tuple[list[str], list[str], list[str]]:
     """Segment + code each held-out utterance; each gold sentence takes the act of the unit
     that overlaps it most."""
@@ -116,6 +139,7 @@ def main() -> int:
     group_acc = float(np.mean([x == y for x, y in zip(groups_gold, groups_pred, strict=True)]))
     print(f"group accuracy (EXPLORE/REFLECT/SOLVE/SUPPORT/OTHER): {group_acc:.3f}")
     print_confusion(m)
+    print_by_file(gold, pred, [e.uid for e in held])
 
     coder = LocalCoder(model)
     records = heldout_records()

@@ -34,6 +34,20 @@ FRAMINGS_HELP = (
 )
 
 
+# options shared by the probe commands (one declaration each)
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)]
+GraderOpt = Annotated[str | None, typer.Option(help="Grader model spec (default: the rules).")]
+OutOpt = Annotated[Path | None, typer.Option(help="Run folder (default runs/probe-<time>).")]
+ItemsOpt = Annotated[Path | None, typer.Option(help="Item bank: a JSONL file or folder.")]
+CategoryOpt = Annotated[list[str] | None, typer.Option(help="Only these categories (repeatable).")]
+LimitOpt = Annotated[str | None, typer.Option(help=LIMIT_HELP)]
+SeedOpt = Annotated[int, typer.Option(help="Seed for item selection and phrasing choice.")]
+FramingsOpt = Annotated[str, typer.Option(help=FRAMINGS_HELP)]
+ConnectionsOpt = Annotated[int, typer.Option(min=1, help="Model calls at once.")]
+CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Use the response cache.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
 def _default_out(prefix: str) -> Path:
     return Path("runs") / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -138,29 +152,21 @@ def frontier_table(points: Any) -> Table:
 
 @probe_app.command("reliability")
 def reliability_command(
-    model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)],
-    grader: Annotated[
-        str | None, typer.Option(help="Grader model spec (default: the rules).")
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Run folder (default runs/probe-<time>).")
-    ] = None,
-    items: Annotated[Path | None, typer.Option(help="Item bank: a JSONL file or folder.")] = None,
-    category: Annotated[
-        list[str] | None, typer.Option(help="Only these categories (repeatable).")
-    ] = None,
-    limit: Annotated[str | None, typer.Option(help=LIMIT_HELP)] = None,
-    seed: Annotated[int, typer.Option(help="Seed for item selection and phrasing choice.")] = 0,
-    framings: Annotated[str, typer.Option(help=FRAMINGS_HELP)] = "sample",
-    max_connections: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 4,
+    model: ModelOpt,
+    grader: GraderOpt = None,
+    out: OutOpt = None,
+    items: ItemsOpt = None,
+    category: CategoryOpt = None,
+    limit: LimitOpt = None,
+    seed: SeedOpt = 0,
+    framings: FramingsOpt = "sample",
+    max_connections: ConnectionsOpt = 4,
     max_tokens: Annotated[int, typer.Option(min=1, help="Max tokens per answer.")] = 48,
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature.")] = 0.0,
     system_prompt: Annotated[
         str | None, typer.Option(help="A system message for every question.")
     ] = None,
-    cache: Annotated[
-        bool, typer.Option("--cache/--no-cache", help="Use the response cache.")
-    ] = True,
+    cache: CacheOpt = True,
     with_eval: Annotated[
         list[Path] | None,
         typer.Option("--with-eval", help="Eval run folders of the same model(s): the frontier."),
@@ -168,7 +174,7 @@ def reliability_command(
     plot: Annotated[
         Path | None, typer.Option(help="With --with-eval: write the frontier PNG here.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Accuracy under emotional framing and stated false beliefs; write a run folder."""
     _reliability(**locals())
@@ -206,22 +212,16 @@ def _reliability(**o: Any) -> None:
 
 @probe_app.command("truthfulness")
 def truthfulness_command(
-    model: Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)],
-    out: Annotated[
-        Path | None, typer.Option(help="Run folder (default runs/probe-<time>).")
-    ] = None,
-    items: Annotated[Path | None, typer.Option(help="Item bank: a JSONL file or folder.")] = None,
-    category: Annotated[
-        list[str] | None, typer.Option(help="Only these categories (repeatable).")
-    ] = None,
-    limit: Annotated[str | None, typer.Option(help=LIMIT_HELP)] = None,
-    seed: Annotated[int, typer.Option(help="Seed for item selection and phrasing choice.")] = 0,
-    framings: Annotated[str, typer.Option(help=FRAMINGS_HELP)] = "kinds",
-    max_connections: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 4,
-    cache: Annotated[
-        bool, typer.Option("--cache/--no-cache", help="Use the response cache.")
-    ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    model: ModelOpt,
+    out: OutOpt = None,
+    items: ItemsOpt = None,
+    category: CategoryOpt = None,
+    limit: LimitOpt = None,
+    seed: SeedOpt = 0,
+    framings: FramingsOpt = "kinds",
+    max_connections: ConnectionsOpt = 4,
+    cache: CacheOpt = True,
+    quiet: QuietOpt = False,
 ) -> None:
     """Bullshit Index: first-token beliefs against framed claims (needs logprobs)."""
     _truthfulness(**locals())
@@ -251,9 +251,7 @@ def _truthfulness(**o: Any) -> None:
 @probe_app.command("grade")
 def grade_command(
     answers: Annotated[Path, typer.Argument(help="Answers to grade: .jsonl or .csv.")],
-    grader: Annotated[
-        str | None, typer.Option(help="Grader model spec (default: the rules).")
-    ] = None,
+    grader: GraderOpt = None,
     out: Annotated[Path | None, typer.Option(help="Write the graded answers here (JSONL).")] = None,
 ) -> None:
     """Grade answers someone else produced; with a 'label' column, report agreement."""

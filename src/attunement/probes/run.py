@@ -159,6 +159,48 @@ def _select(
     return bank, select_items(bank, limit=limit, seed=seed)
 
 
+def _probe_config(
+    probe: str,
+    model_spec: str,
+    chosen: Sequence[ProbeItem],
+    *,
+    coder: str,
+    items: str | Path | None,
+    categories: Sequence[str] | None,
+    framings: FramingMode,
+    seed: int,
+    limit: int | None,
+    max_connections: int,
+    temperature: float,
+    max_tokens: int,
+    cache: bool,
+    **extra: Any,
+) -> RunConfig:
+    """The run's config.json: what ``--resume`` compares before adding to a run folder."""
+    return RunConfig(
+        kind="probe",
+        model=model_spec,
+        user="none",
+        coder=coder,
+        suite=probe,
+        seed=seed,
+        limit=limit,
+        max_connections=max_connections,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        cache=cache,
+        scenario_bank_hash=bank_hash(chosen),
+        versions=_versions(),
+        extra={
+            "framings": framings,
+            "items": str(items) if items else "shipped",
+            "categories": list(categories) if categories else None,
+            "n_items": len(chosen),
+            **extra,
+        },
+    )
+
+
 async def arun_reliability(
     model_spec: str,
     *,
@@ -181,28 +223,12 @@ async def arun_reliability(
     n = resolve_limit(limit, model_spec, "reliability")
     bank, chosen = _select(items, categories, n, seed)
     out = Path(out_dir)
-    config = RunConfig(
-        kind="probe",
-        model=model_spec,
-        user="none",
-        coder=grader or RULES_GRADER,
-        suite="reliability",
-        seed=seed,
-        limit=n,
-        max_connections=max_connections,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        cache=cache,
-        scenario_bank_hash=bank_hash(chosen),
-        versions=_versions(),
-        extra={
-            "framings": framings,
-            "items": str(items) if items else "shipped",
-            "categories": list(categories) if categories else None,
-            "n_items": len(chosen),
-            "system_prompt": system_prompt,
-        },
-    )
+    config = _probe_config(
+        "reliability", model_spec, chosen, coder=grader or RULES_GRADER, items=items,
+        categories=categories, framings=framings, seed=seed, limit=n,
+        max_connections=max_connections, temperature=temperature, max_tokens=max_tokens,
+        cache=cache, system_prompt=system_prompt,
+    )  # fmt: skip
     _prepare(out, config, ANSWERS_FILE)
     answers_path = out / ANSWERS_FILE
     kept = _resume_records(answers_path, GradedAnswer)
@@ -303,27 +329,11 @@ async def arun_truthfulness(
     n = resolve_limit(limit, model_spec, "truthfulness")
     bank, chosen = _select(items, categories, n, seed)
     out = Path(out_dir)
-    config = RunConfig(
-        kind="probe",
-        model=model_spec,
-        user="none",
-        coder="none",
-        suite="truthfulness",
-        seed=seed,
-        limit=n,
-        max_connections=max_connections,
-        temperature=0.0,
-        max_tokens=3,
-        cache=cache,
-        scenario_bank_hash=bank_hash(chosen),
-        versions=_versions(),
-        extra={
-            "framings": framings,
-            "items": str(items) if items else "shipped",
-            "categories": list(categories) if categories else None,
-            "n_items": len(chosen),
-        },
-    )
+    config = _probe_config(
+        "truthfulness", model_spec, chosen, coder="none", items=items, categories=categories,
+        framings=framings, seed=seed, limit=n, max_connections=max_connections,
+        temperature=0.0, max_tokens=3, cache=cache,
+    )  # fmt: skip
     _prepare(out, config, PROPOSITIONS_FILE)
     path = out / PROPOSITIONS_FILE
     kept = _resume_records(path, TruthRecord)
