@@ -43,6 +43,22 @@ def macro_ci(gold: list[str], pred: list[str], clusters: list[str]):
     return bootstrap_stat(stat, clusters, n_boot=300)
 
 
+def act_f1_cis(gold: list[str], pred: list[str], clusters: list[str]) -> dict:
+    """Per-act F1 with a 95% bootstrap interval, clustered by utterance."""
+    g, p = np.array(gold), np.array(pred)
+    out = {}
+    for act in ACTS:
+        hit_g, hit_p = g == act, p == act
+
+        def f1(idx: np.ndarray, hit_g=hit_g, hit_p=hit_p) -> float | None:
+            tp = float(np.sum(hit_g[idx] & hit_p[idx]))
+            denom = float(np.sum(hit_g[idx]) + np.sum(hit_p[idx]))
+            return 2 * tp / denom if denom else None
+
+        out[act] = bootstrap_stat(f1, clusters, n_boot=300)
+    return out
+
+
 def print_table(title: str, m: dict) -> None:
     print(f"\n{title}")
     print(f"{'act':16s} {'P':>6s} {'R':>6s} {'F1':>6s} {'n':>5s}")
@@ -134,6 +150,8 @@ def main() -> int:
     ci = macro_ci(gold, pred, [e.uid for e in held])
     print_table("Held-out, gold sentences", m)
     print(f"macro-F1 95% CI (clustered by utterance): {ci.fmt(3)}")
+    act_cis = act_f1_cis(gold, pred, [e.uid for e in held])
+    print("per-act F1 95% CI: " + "; ".join(f"{a} {e.fmt(3)}" for a, e in act_cis.items()))
     groups_gold = [ACT_GROUP[a] for a in gold]
     groups_pred = [ACT_GROUP[a] for a in pred]
     group_acc = float(np.mean([x == y for x, y in zip(groups_gold, groups_pred, strict=True)]))
@@ -150,6 +168,7 @@ def main() -> int:
     out = {
         "heldout": m,
         "heldout_macro_f1_ci": ci.model_dump(),
+        "heldout_act_f1_ci": {a: e.model_dump() for a, e in act_cis.items()},
         "group_accuracy": group_acc,
         "end_to_end": m2,
     }

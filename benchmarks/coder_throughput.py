@@ -38,13 +38,14 @@ from attunement.coding.train import data_files, is_heldout, load_labelled  # noq
 PER_CONVERSATION = 4
 
 
-def all_records() -> list[dict]:
-    """Every labelled utterance (both splits), in file order."""
-    return load_labelled(data_files()).records
+def all_records(names: list[str] | None = None) -> list[dict]:
+    """Every labelled utterance (both splits) of the data files (all, or those named), in file
+    order."""
+    files = [p for p in data_files() if not names or p.name in names]
+    return load_labelled(files).records
 
 
-def build_input(path: Path, n: int) -> int:
-    records = all_records()
+def build_input(path: Path, n: int, records: list[dict]) -> int:
     lines, turns, k = [], [], 0
     while k < n:
         rec = records[k % len(records)]
@@ -90,11 +91,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--utterances", type=int, default=20_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument(
+        "--data",
+        nargs="*",
+        metavar="FILE",
+        help="only these labelled files (names in coding/data/), e.g. the first-round input: "
+        "labelled_support.jsonl labelled_tasks.jsonl labelled_extra.jsonl",
+    )
     args = ap.parse_args()
+    records = all_records(args.data)
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
-        n = build_input(src, args.utterances)
+        n = build_input(src, args.utterances, records)
+        one = Path(tmp) / "one.jsonl"
+        build_input(one, 1, records)
         cli = [
             *pin,
             sys.executable,
@@ -111,12 +122,16 @@ def main() -> int:
         startup_cpu = statistics.median(c for _, c in starts)
         runs = [timed(cli) for _ in range(args.repeats)]
         coded = sum(1 for _ in out.open(encoding="utf-8"))
+        # fixed cost of a run: imports, reading, loading the model, one utterance
+        fixed = statistics.median(
+            timed([*cli[: cli.index(str(src))], str(one), *cli[cli.index(str(src)) + 1 :]])[1]
+            for _ in range(3)
+        )
     wall = statistics.median(w for w, _ in runs)
     cpu = statistics.median(c for _, c in runs)
     load = os.getloadavg()[0]
     if pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})  # the in-process figures on the same one core
-    records = all_records()
     held = [r for r in records if is_heldout(r["id"])]
     inproc = {name: cold_pass(recs) for name, recs in (("all", records), ("held-out", held))}
     sentences = sum(len(r["labels"]) for r in records) / len(records)
@@ -130,6 +145,10 @@ def main() -> int:
     print(f"{'CLI utterances/s (one core, minus start-up)':44s} {n / (wall - startup):12.0f}")
     print(f"{'CLI CPU time, median (s)':44s} {cpu:12.2f}")
     print(f"{'CLI utterances per CPU-second (one core)':44s} {n / (cpu - startup_cpu):12.0f}")
+    per_cpu_s = n * sentences / (cpu - startup_cpu)
+    print(f"{'CLI sentences per CPU-second (one core)':44s} {per_cpu_s:12.0f}")
+    print(f"{'fixed CPU cost of a run (1 utterance) (s)':44s} {fixed - startup_cpu:12.2f}")
+    print(f"{'CLI utterances per CPU-second after it':44s} {n / (cpu - fixed):12.0f}")
     for name, recs in (("all", records), ("held-out", held)):
         label = f"in-process, one cold pass, {name} ({len(recs)})"
         print(f"{label:44s} {inproc[name]:12.0f}")

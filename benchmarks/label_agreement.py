@@ -68,7 +68,8 @@ def main() -> int:
     print(f"{'act':16s} {'n(data)':>8s}" + "".join(f" {name:>10s}" for name in pairs))
     for act in ACTS:
         n = sum(x == act for x in ld)
-        cells = "".join(f" {m['per_act'].get(act, {}).get('f1', 0.0):10.3f}" for m in pairs.values())
+        f1s = [m["per_act"].get(act, {}).get("f1", 0.0) for m in pairs.values()]
+        cells = "".join(f" {f:10.3f}" for f in f1s)
         print(f"{act:16s} {n:8d}{cells}")
     print()
     for name, m in pairs.items():

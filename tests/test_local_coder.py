@@ -259,3 +259,22 @@ def test_garbage_collector_is_restored():
         assert not gc.isenabled()  # it was off before: stays off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "feature", "fires"),
+    [
+        ("Whisk the eggs until pale.", "d|imp0", True),
+        ("Then gently unplug the router.", "d|imp_lead", True),
+        ("Just then the phone rang.", "d|imp_lead", False),
+        ("If it still fails, restart the router.", "d|imp_clause", True),
+        ("If it still fails, the router is broken.", "d|imp_clause", False),
+        ("Eggs and flour are all you need.", "d|imp0", False),
+    ],
+)
+def test_imperative_features(sentence, feature, fires):
+    """Steps and suggestions rarely start with the verb in chat: a base verb after lead words
+    or at a later clause start also marks the imperative (advise vs inform)."""
+    from attunement.coding.features import sentence_features
+
+    assert (feature in sentence_features(sentence, 0, 1, False)[2]) is fires

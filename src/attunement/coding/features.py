@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from attunement.coding.disclosure import discloses_feeling, lexicon
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 CHAR_NGRAMS = (3, 4, 5)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!]")
@@ -42,6 +42,8 @@ _EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _TRAIL = re.compile(r"[\s\"'”’)\]*_\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+$")
 _TRAIL_ASCII = " \t\"')]*_"
 _MARKER_STARTS = frozenset("-*+•◦▪‣–—0123456789abcdefghABCDEFGH[ \t")
+# a clause that starts after a comma, semicolon, "then" or "and": "if it fails, restart it"
+_CLAUSE_START = re.compile(r"(?:[,;]|\bthen|\band)\s+([a-z']+)")
 _PRONOUNS = frozenset({"you", "i", "it", "they", "we", "he", "she", "that", "this", "there", "u"})
 
 # lexicon list name -> design feature it fires (phrase cues, matched on word boundaries)
@@ -75,6 +77,7 @@ class _Lex:
         self.aux = frozenset(lex["aux_verbs"])
         self.modals = frozenset(lex["modals"])
         self.base = frozenset(lex["base_verbs"])
+        self.lead = frozenset(lex["lead_words"])
         # phrase cues indexed by first token, then by length: token -> [(n, {phrase: feats})]
         by_first: dict[str, dict[int, dict[tuple[str, ...], list[str]]]] = {}
         for name, feat in CUE_FEATURES.items():
@@ -263,6 +266,12 @@ def sentence_features(
                 design.append("d|aux_you")
         if w0 in lx.base and not (w0 in lx.aux and w1 in _PRONOUNS):
             design.append("d|imp0")
+        elif w0 in lx.lead:
+            design.extend(_imperative_after_lead(words, lx))
+        if ("," in low or ";" in low or " then " in low or " and " in low) and any(
+            m in lx.base for m in _CLAUSE_START.findall(low)
+        ):
+            design.append("d|imp_clause")
         if w0 in lx.first:
             design.append("d|i0")
         if w0 in lx.second:
@@ -316,6 +325,16 @@ def sentence_features(
     if "d|ctx_disc" in ctx.flags:
         design.extend([f + "&disc" for f in design if f in _CONJOIN])
     return toks, words, design
+
+
+def _imperative_after_lead(words: Sequence[str], lx: _Lex) -> list[str]:
+    """``d|imp_lead`` when a base verb follows only lead words ("Then melt the butter",
+    "Just gently unplug it"): steps and suggestions rarely start with the verb in chat."""
+    for word in words[1:4]:
+        if word in lx.lead:
+            continue
+        return ["d|imp_lead"] if word in lx.base and word not in lx.aux else []
+    return []
 
 
 _CONJOIN = frozenset({"d|q", "d|imp0", "d|you_feel", "d|m_should", "d|m_try", "d|first", "d|num"})

@@ -14,6 +14,9 @@ The rules, in order:
    abbreviation, a single initial, or an ellipsis followed by a lowercase word.
 4. A line that is only a heading (``## Plan``, ``**Options**``) or a short lead-in ending with a
    colon is one heading unit.
+5. A long sentence stretch with no sentence punctuation (chat text: "ur not alone i felt the
+   same it gets better") is cut further by the learned run-on splitter
+   (:mod:`attunement.coding.runon`); list items and headings never are.
 
 Offsets are character offsets into the original text, with surrounding whitespace trimmed, so
 ``text[s.start:s.end] == s.text`` always holds.
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import re
 from typing import Literal, NamedTuple
+
+from attunement.coding.runon import split_runon, splitter
 
 SegmentKind = Literal["sentence", "item", "heading"]
 
@@ -140,8 +145,26 @@ def _emit(line: str, a: int, b: int, offset: int, kind: SegmentKind, out: list[S
     out.append(Segment(start, start + len(stripped), stripped, kind))
 
 
-def segment(text: str) -> list[Segment]:
-    """Cut an utterance into ordered sentence, list-item and heading segments.
+def _split_runons(segs: list[Segment]) -> list[Segment]:
+    """Rule 5: re-cut long sentence segments at the run-on splitter's boundaries."""
+    model = splitter()
+    gate = model.min_words - 1
+    out: list[Segment] = []
+    for s in segs:
+        if s.kind != "sentence" or s.text.count(" ") < gate:
+            out.append(s)
+            continue
+        spans = split_runon(s.text, model)
+        if len(spans) == 1:
+            out.append(s)
+            continue
+        out.extend(Segment(s.start + a, s.start + b, s.text[a:b], "sentence") for a, b in spans)
+    return out
+
+
+def segment(text: str, split_runons: bool = True) -> list[Segment]:
+    """Cut an utterance into ordered sentence, list-item and heading segments
+    (``split_runons=False``: punctuation rules only, as the run-on splitter's trainer needs).
 
     >>> [(s.kind, s.text) for s in segment("**Options:**\\n- Walk 🚶 daily. Sleep early.\\nOk? 👍")]
     [('heading', '**Options:**'), ('item', '- Walk 🚶 daily. Sleep early.'), ('sentence', 'Ok? 👍')]
@@ -157,4 +180,4 @@ def segment(text: str) -> list[Segment]:
             else:
                 _split_line(line, offset, "sentence", out)
         offset += len(line) + 1
-    return out
+    return _split_runons(out) if split_runons else out

@@ -38,9 +38,13 @@ DATA_DIR = Path(__file__).parent / "data"
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 HELDOUT_SHARE = 0.2
 SPLIT_RULE = "heldout if int(sha256(utterance id)[:8], 16) % 1000 < 1000 * heldout_share"
-GRID_C: tuple[float, ...] = (0.1, 0.3, 1.0)
+GRID_C: tuple[float, ...] = (0.1, 0.3, 0.5)
 # weights of the word, context and char blocks
-GRID_BLOCKS: tuple[tuple[float, float, float], ...] = ((1.0, 1.0, 1.0), (1.5, 0.5, 1.0))
+GRID_BLOCKS: tuple[tuple[float, float, float], ...] = (
+    (1.0, 1.0, 1.0),
+    (1.5, 0.5, 1.0),
+    (2.0, 0.5, 1.0),
+)
 TEMPERATURES: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
 GRID_CLASS_WEIGHT: tuple[str | None, ...] = (None, "balanced")
 
