@@ -280,3 +280,15 @@ def test_gold_agreement_on_coded_esconv(tmp_path):
         "Providing Suggestions",
         "Reflection of feelings",
     }
+
+
+@pytest.mark.parametrize(("name", "text"), [("annomi.csv", ANNOMI), ("bolt.csv", BOLT)])
+def test_csv_row_with_missing_cells_strict_then_lenient(tmp_path, name, text):
+    lines = text.strip("\n").split("\n")
+    short = lines[:2] + [lines[1].split(",")[0]] + lines[2:]  # line 3 has one cell
+    p = write(tmp_path, name, "\n".join(short) + "\n")
+    with pytest.raises(InputError, match="columns, expected") as exc:
+        read_transcripts(p)
+    assert exc.value.line == 3
+    _, _, skipped = read_transcripts(p, lenient=True)
+    assert [e.line for e in skipped] == [3]

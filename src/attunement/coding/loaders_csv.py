@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -23,7 +24,11 @@ from attunement.errors import InputError
 from attunement.types import Conversation, Turn
 
 
-def _csv_rows(path: Path, text: str, need: tuple[str, ...], name: str) -> tuple[list[str], list]:
+def _csv_rows(
+    path: Path, text: str, need: tuple[str, ...], name: str, problems: _Problems
+) -> tuple[dict[str, int], Iterator[tuple[int, list[str]]]]:
+    """(column -> index, the non-blank rows with their line numbers); rows with fewer cells
+    than the header are reported to ``problems`` as they come and skipped."""
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader)]
@@ -41,7 +46,18 @@ def _csv_rows(path: Path, text: str, need: tuple[str, ...], name: str) -> tuple[
                 rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise InputError(f"bad CSV ({exc})", path=str(path), line=reader.line_num) from None
-    return header, rows
+    return {h: i for i, h in enumerate(header)}, _complete(rows, len(header), path, problems)
+
+
+def _complete(
+    rows: list[tuple[int, list[str]]], width: int, path: Path, problems: _Problems
+) -> Iterator[tuple[int, list[str]]]:
+    for lineno, row in rows:
+        if len(row) < width:
+            msg = f"{len(row)} columns, expected {width}"
+            problems.add(InputError(msg, path=str(path), line=lineno))
+            continue
+        yield lineno, row
 
 
 def _cell(row: list[str], col: dict[str, int], name: str) -> str:
@@ -49,18 +65,10 @@ def _cell(row: list[str], col: dict[str, int], name: str) -> str:
 
 
 def read_annomi(path: Path, text: str, problems: _Problems) -> list[Conversation]:
-    header, rows = _csv_rows(path, text, ANNOMI_COLUMNS, "AnnoMI CSV")
-    col = {h: i for i, h in enumerate(header)}
+    col, rows = _csv_rows(path, text, ANNOMI_COLUMNS, "AnnoMI CSV", problems)
     convs: dict[str, Conversation] = {}
     order: dict[str, list[tuple[float, Turn]]] = {}
     for lineno, row in rows:
-        if len(row) < len(header):
-            problems.add(
-                InputError(
-                    f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno
-                )
-            )
-            continue
         get = partial(_cell, row, col)
         where = {"path": str(path), "line": lineno, "field": "interlocutor"}
         role = normalise_role(get("interlocutor"))
@@ -99,17 +107,9 @@ def read_annomi(path: Path, text: str, problems: _Problems) -> list[Conversation
 
 
 def read_bolt(path: Path, text: str, problems: _Problems) -> list[Conversation]:
-    header, rows = _csv_rows(path, text, BOLT_COLUMNS, "BOLT CSV")
-    col = {h: i for i, h in enumerate(header)}
+    col, rows = _csv_rows(path, text, BOLT_COLUMNS, "BOLT CSV", problems)
     by_text: dict[str, Conversation] = {}
     for lineno, row in rows:
-        if len(row) < len(header):
-            problems.add(
-                InputError(
-                    f"{len(row)} columns, expected {len(header)}", path=str(path), line=lineno
-                )
-            )
-            continue
         prompt = row[col["prompt"]]
         for sep in _BOLT_SEPARATORS:
             if prompt.rstrip().endswith(sep.strip()):
