@@ -13,7 +13,6 @@ the coder is data-limited (write more data); a flat one says it is model-limited
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import sys
 import warnings
@@ -37,10 +36,7 @@ def main() -> int:
     blocks = tuple(setting.get("block_weights", (2.0, 0.5, 1.0)))
     records = T.load_labelled(T.data_files()).records
     examples = [e for r in records if not T.is_heldout(r["id"]) for e in T.examples_of(r)]
-    uids = sorted({e.uid for e in examples})
-    fold_of = {
-        u: int(hashlib.sha256(("cv" + u).encode()).hexdigest()[:8], 16) % args.folds for u in uids
-    }
+    fold_of = {e.uid: T.cv_fold(e.uid, args.folds) for e in examples}
     print(f"{len(examples)} training sentences; C={c}, block weights {blocks}\n")
     print(f"{'fraction':>8s} {'train':>6s} {'macro':>6s} " + " ".join(f"{a[:7]:>7s}" for a in ACTS))
     for frac in args.fractions:
