@@ -7,9 +7,10 @@ import asyncio
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from attunement.coding.local import LinearModel, LocalCoder, load_model
+from attunement.coding.local import LinearModel, LocalCoder, load_model, weights_path
 from attunement.coding.rules import RULES, apply_rules
 from attunement.coding.taxonomy import ACTS
 from attunement.types import CodedUtterance
@@ -130,6 +131,21 @@ def test_rebuild_round_trip(tmp_path):
     assert act_metrics([e.act for e in held], again)["macro_f1"] == pytest.approx(
         meta["heldout"]["macro_f1"]
     )
+
+
+def test_stored_word_tables_equal_the_derived_ones(coder):
+    """The shipped file stores each known word's char n-gram ids (a table derived from the
+    vocabulary, saved so loading skips deriving it); deriving them afresh gives the same."""
+    model = coder.model
+    assert "word_grams" in np.load(weights_path())
+    vocab = sorted(model.index, key=model.index.__getitem__)
+    fresh = LinearModel(
+        vocab, model.weights, model.bias, model.labels, known_words=model.known_words
+    )
+    for stored, derived in zip(model.word_grams, fresh.word_grams, strict=True):
+        assert np.array_equal(stored, derived)
+    assert np.array_equal(model.word_weights, fresh.word_weights)
+    assert model.word_chars == fresh.word_chars
 
 
 def test_missing_weights_give_a_config_error(tmp_path):

@@ -159,3 +159,23 @@ def test_fast_scores_equal_the_training_features():
             slow = m.bias + m.dist_end[dist_bin(n - 1 - g)]
             slow += sum(map(m.weights.get, feats, repeat(0.0)))
             assert fast[g] == pytest.approx(slow, abs=1e-9)
+
+
+def test_long_stretches_are_the_stretches_the_splitter_looks_at():
+    """The fast gate gives exactly the stretches the slow path would score, on every text."""
+    from attunement.coding.runon import long_stretches, register, splitter, stretches
+    from attunement.coding.segment import segment
+    from attunement.coding.train import data_files, load_labelled
+
+    m = splitter()
+    texts = [r["text"] for r in load_labelled(data_files()).records]
+    texts += ["a\u2009b c\u00a0d " * 8, "ok so\u3000then " * 9, "  ", ""]
+    units = [s.text for t in texts for s in segment(t, split_runons=False)] + texts[-4:]
+    for text in units:
+        for min_words, prose in ((m.min_words, m.split_prose), (3, True), (3, False)):
+            slow = [
+                toks
+                for toks in stretches(text)
+                if len(toks) >= min_words and (prose or register(toks) != "ucP")
+            ]
+            assert long_stretches(text, min_words, prose) == slow, text

@@ -1,10 +1,7 @@
 """attunement: measure, explain and train proactive emotional attunement in LLM dialogue agents."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("attunement")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+source"
+# The one place the version is written (pyproject.toml reads it from here): a literal, not
+# importlib.metadata, which costs every `attune` run ~0.1 s of imports.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

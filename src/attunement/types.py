@@ -33,7 +33,9 @@ NEEDS: tuple[Need, ...] = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    # defer_build: a model's validator is built when it is first used, so a command pays only
+    # for the models it touches (`attune code` uses three of sixteen)
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, defer_build=True)
 
 
 # --------------------------------------------------------------------------- model calls

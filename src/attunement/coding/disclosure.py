@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 
@@ -73,29 +74,42 @@ def disclosure_terms(text: str) -> list[str]:
     >>> disclosure_terms("My hard drive is full, how do I free space?")
     []
     """
-    low = text.lower().replace("\u2019", "'")
-    single, phrases, direct = _tables()
-    found = [p for p in direct if p in low]
-    for sent in _SENT.findall(low):
-        toks = _TOKEN.findall(sent)
-        if not _SELF.intersection(toks):
-            continue
-        found.extend(p for p in phrases if p in sent and p not in found)
-        for i, tok in enumerate(toks):
-            if tok not in single or tok in found:
-                continue
-            if tok in WEAK_FEELINGS and not (i > 0 and toks[i - 1] in _FRAMES):
-                continue
-            found.append(tok)
-    return found
+    return list(_terms(text))
 
 
 def discloses_feeling(text: str | None) -> bool:
-    """True when the message discloses the speaker's feelings.
+    """True when the message discloses the speaker's feelings (stops at the first term: the
+    coder asks this of every user turn).
 
     >>> discloses_feeling("honestly i feel so alone lately")
     True
     >>> discloses_feeling("Can you convert 5 miles to km?")
     False
     """
-    return bool(text) and bool(disclosure_terms(text))
+    return bool(text) and next(_terms(text), None) is not None
+
+
+def _terms(text: str) -> Iterator[str]:
+    """The disclosure terms of ``text`` in order, each once, found lazily."""
+    low = text.lower().replace("\u2019", "'")
+    single, phrases, direct = _tables()
+    seen: set[str] = set()
+    for p in direct:
+        if p in low:
+            seen.add(p)
+            yield p
+    for sent in _SENT.findall(low):
+        toks = _TOKEN.findall(sent)
+        if not _SELF.intersection(toks):
+            continue
+        for p in phrases:
+            if p in sent and p not in seen:
+                seen.add(p)
+                yield p
+        for i, tok in enumerate(toks):
+            if tok not in single or tok in seen:
+                continue
+            if tok in WEAK_FEELINGS and not (i > 0 and toks[i - 1] in _FRAMES):
+                continue
+            seen.add(tok)
+            yield tok

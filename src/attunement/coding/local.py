@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import chain, repeat
 from pathlib import Path
@@ -55,6 +55,7 @@ class LinearModel:
         design_scale: float = 1.0,
         block_weights: Sequence[float] = (1.0, 1.0, 1.0),
         known_words: Sequence[str] = (),
+        word_grams: tuple[np.ndarray, np.ndarray] | None = None,
         metadata: dict | None = None,
     ) -> None:
         if weights.shape != (len(vocab) + 1, len(labels)):
@@ -65,7 +66,7 @@ class LinearModel:
         unknown = [a for a in labels if a not in ACTS]
         if unknown:
             raise ConfigError(f"model labels {unknown} are not acts")
-        self.index: dict[str, int] = {f: i + 1 for i, f in enumerate(vocab)}
+        self.index: dict[str, int] = dict(zip(vocab, range(1, len(vocab) + 1), strict=True))
         self.weights = np.asarray(weights, dtype=np.float32)
         self.bias = np.asarray(bias, dtype=np.float32)
         self.labels: tuple[Act, ...] = tuple(labels)  # type: ignore[arg-type]
@@ -76,39 +77,43 @@ class LinearModel:
         # Lookup tables keyed by what extraction yields, so no feature string is built at
         # inference: unigrams by token, bigrams by token pair, first words likewise, and the
         # char n-gram ids of every word the model knows (all part of the model, fixed at load).
-        self._uni: dict[str, int] = {}
-        self._bi: dict[tuple[str, str], int] = {}
-        self._first: dict[str, int] = {}
-        self._first2: dict[tuple[str, str], int] = {}
-        for f, i in self.index.items():
-            kind, _, key = f.partition("|")
-            if kind == "w":
-                self._uni[key] = i
-            elif kind == "b":
-                a, _, b = key.partition(" ")
-                self._bi[(a, b)] = i
-            elif kind == "f":
-                self._first[key] = i
-            elif kind == "f2":
-                a, _, b = key.partition(" ")
-                self._first2[(a, b)] = i
-        get = self.index.get
+        index = self.index.items()
+        self._uni = {f[2:]: i for f, i in index if f[:2] == "w|"}
+        self._bi = {tuple(f[2:].split(" ", 1)): i for f, i in index if f[:2] == "b|"}
+        self._first = {f[2:]: i for f, i in index if f[:2] == "f|"}
+        self._first2 = {tuple(f[3:].split(" ", 1)): i for f, i in index if f[:3] == "f2|"}
         self.known_words = sorted(set(known_words) | set(self._uni))
-        self.word_chars: dict[str, list[int]] = {
-            w: [get(g, 0) for g in char_ngrams(w)] for w in self.known_words
-        }
+        if word_grams is None or len(word_grams[1]) != len(self.known_words):
+            get = self.index.get
+            grams = [[get(g, 0) for g in char_ngrams(w)] for w in self.known_words]
+            word_grams = (
+                np.fromiter(chain.from_iterable(grams), dtype=np.int32),
+                np.array([len(g) for g in grams], dtype=np.int32),
+            )
+        # (flat char n-gram ids of the known words, in order; how many each word has)
+        self.word_grams = word_grams
+        flat, counts = word_grams
         # Each known word's char n-gram rows summed once (a table derived from the weights):
         # at inference a known word costs one row instead of one per n-gram.
-        self._word_row = {w: i + 1 for i, w in enumerate(self.known_words)}
-        self._word_len = [0] + [len(self.word_chars[w]) for w in self.known_words]
-        grams = [self.word_chars[w] for w in self.known_words]
-        flat = np.fromiter(chain.from_iterable(grams), dtype=np.int64)
-        starts = np.cumsum([0] + [len(g) for g in grams[:-1]], dtype=np.int64)
-        self.word_weights = np.zeros((len(grams) + 1, self.weights.shape[1]), dtype=np.float32)
-        if grams:
+        self._word_row = dict(zip(self.known_words, range(1, len(counts) + 1), strict=True))
+        self._word_len = [0, *counts.tolist()]
+        starts = np.concatenate(([0], np.cumsum(counts[:-1]))).astype(np.int64)
+        self.word_weights = np.zeros((len(counts) + 1, self.weights.shape[1]), dtype=np.float32)
+        if len(counts):
             self.word_weights[1:] = np.add.reduceat(self.weights[flat], starts, axis=0)
         self._oov: dict[str, tuple[list[int], int]] = {}  # see oov_char_ids
         self.metadata = metadata or {}
+
+    @cached_property
+    def word_chars(self) -> dict[str, list[int]]:
+        """Known word -> its char n-gram ids (the training-time path, :meth:`vectorise`)."""
+        flat, counts = self.word_grams
+        ends = np.cumsum(counts).tolist()
+        ids = flat.tolist()
+        return {
+            w: ids[end - n : end]
+            for w, n, end in zip(self.known_words, counts.tolist(), ends, strict=True)
+        }
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | Path, metadata: dict) -> None:
@@ -121,6 +126,8 @@ class LinearModel:
             bias=self.bias,
             vocab=np.array("\n".join(vocab)),
             words=np.array("\n".join(self.known_words)),
+            word_grams=self.word_grams[0],
+            word_gram_counts=self.word_grams[1],
             labels=np.array("\n".join(self.labels)),
         )
         meta = {
@@ -152,6 +159,10 @@ class LinearModel:
             design_scale=float(meta.get("design_scale", 1.0)),
             block_weights=meta.get("block_weights", (1.0, 1.0, 1.0)),
             known_words=str(data["words"]).split("\n") if "words" in data else (),
+            # a table derived at save time (older files lack it and derive it here)
+            word_grams=(data["word_grams"], data["word_gram_counts"])
+            if "word_grams" in data
+            else None,
             metadata=meta,
         )
 

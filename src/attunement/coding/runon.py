@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -26,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from attunement.coding.disclosure import lexicon
+from attunement.errors import ConfigError
 
 WEIGHTS = Path(__file__).parent / "weights" / "runon-splitter-v1"
 
@@ -130,8 +132,43 @@ _BIN_OF = [sum(d > b for b in _BINS[1:]) for d in range(_BINS[-1] + 2)]
 def register(toks: list[Token]) -> str:
     """Chat text starts lowercase and often has no final punctuation; capitalised prose ending
     in punctuation ("ucP") rarely runs on."""
-    first = toks[0].raw.lstrip(_STRIP)[:1]
-    return ("lc" if first.islower() else "uc") + ("P" if _TERMINAL.search(toks[-1].raw) else "N")
+    return _register(toks[0].raw, toks[-1].raw)
+
+
+def _register(first_raw: str, last_raw: str) -> str:
+    first = first_raw.lstrip(_STRIP)[:1]
+    return ("lc" if first.islower() else "uc") + ("P" if _TERMINAL.search(last_raw) else "N")
+
+
+def long_stretches(text: str, min_words: int, split_prose: bool) -> list[list[Token]]:
+    """The stretches of ``text`` the splitter looks at (at least ``min_words`` tokens, and not
+    capitalised prose unless ``split_prose``), as :func:`stretches` gives them. Cheap for the
+    many texts with none: tokens are built only for the stretches returned."""
+    raws = text.split()  # the same tokens as _TOKEN (both split on str.isspace characters)
+    if len(raws) < min_words:
+        return []
+    ranges, start = [], 0
+    for i, raw in enumerate(raws):
+        if raw[-1] not in _PLAIN_END and _TERMINAL.search(raw):
+            ranges.append((start, i + 1))
+            start = i + 1
+    if start < len(raws):
+        ranges.append((start, len(raws)))
+    keep = [
+        (a, b)
+        for a, b in ranges
+        if b - a >= min_words and (split_prose or _register(raws[a], raws[b - 1]) != "ucP")
+    ]
+    if not keep:
+        return []
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    return [
+        [
+            Token(x, y, raw, raw.lower().replace("’", "'").strip(_STRIP))
+            for (x, y), raw in zip(spans[a:b], raws[a:b], strict=True)
+        ]
+        for a, b in keep
+    ]
 
 
 def is_prose(text: str) -> bool:
@@ -195,7 +232,7 @@ class Splitter:
 
     def __init__(
         self,
-        weights: dict[str, float],
+        weights: dict[str, float] | None,
         bias: float,
         dist_prev: np.ndarray,
         dist_end: np.ndarray,
@@ -203,8 +240,11 @@ class Splitter:
         min_words: int,
         classes: dict[str, str],
         split_prose: bool,
+        *,
+        tables: dict[str, dict[str, float]] | None = None,
     ) -> None:
-        self.weights = weights
+        """``weights`` maps feature names ("p1=so") to weights; or pass ``tables`` (template
+        -> key -> weight, what :meth:`load` reads) and the flat map is made only if asked for."""
         self.bias = bias
         self.dist_prev = [float(x) for x in dist_prev]
         self.dist_end = [float(x) for x in dist_end]
@@ -212,15 +252,29 @@ class Splitter:
         self.min_words = min_words
         self.classes = classes
         self.split_prose = split_prose
-        self.tables: dict[str, dict[str, float]] = {}  # template -> key -> weight
-        for name, value in weights.items():
-            tmpl, sep, key = name.partition("=")
-            self.tables.setdefault(tmpl if sep else "", {})[key if sep else name] = value
+        if tables is None:
+            tables = {}
+            for name, value in (weights or {}).items():
+                tmpl, sep, key = name.partition("=")
+                tables.setdefault(tmpl if sep else "", {})[key if sep else name] = value
+        self.tables = tables  # template -> key -> weight
+        self._weights = weights
         # templates keyed by the same thing grouped, so scoring looks each key up once
         self.by_word = _grouped(self.tables, ("p1", "p2", "n1", "n2"))
         self.by_pair = _grouped(self.tables, ("pp", "pn", "nn"))
         self.by_class_pair = _grouped(self.tables, ("pcnc", "ncnc"))
         self._by_class: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Feature name -> weight (the training-time view; made from the tables on demand)."""
+        if self._weights is None:
+            self._weights = {
+                (f"{tmpl}={key}" if tmpl else key): value
+                for tmpl, keyed in self.tables.items()
+                for key, value in keyed.items()
+            }
+        return self._weights
 
     def class_weights(self, reg: str) -> tuple[dict[str, float], dict[str, float]]:
         """Class -> summed weight of the class and register-class templates, for the class
@@ -241,9 +295,9 @@ class Splitter:
         meta = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
         with np.load(base.with_suffix(".npz")) as z:
             names = bytes(z["features"]).decode("utf-8").split("\n")
-            weights = dict(zip(names, z["weights"].astype(float).tolist(), strict=True))
+            values = z["weights"].astype(float).tolist()
             return cls(
-                weights,
+                None,
                 float(z["bias"][0]),
                 z["dist_prev"],
                 z["dist_end"],
@@ -251,6 +305,7 @@ class Splitter:
                 int(meta["min_words"]),
                 {w: c for c, words in meta["classes"].items() for w in words},
                 bool(meta["split_prose"]),
+                tables=_tables_of_sorted(names, values),
             )
 
     def scores(self, toks: list[Token], w: list[str], c: list[str], reg: str) -> list[float]:
@@ -302,6 +357,27 @@ class Splitter:
         return out
 
 
+def _tables_of_sorted(names: list[str], values: list[float]) -> dict[str, dict[str, float]]:
+    """Template -> key -> weight from feature names in sorted order (as the weights file holds
+    them): each template's names ("p1=...") are one run, so each table is one slice, not one
+    string split per feature; names without "=" go to the "" table."""
+    tables: dict[str, dict[str, float]] = {}
+    i = 0
+    while i < len(names):
+        tmpl, sep, _ = names[i].partition("=")
+        if not sep:
+            tables.setdefault("", {})[names[i]] = values[i]
+            i += 1
+            continue
+        end = bisect_left(names, tmpl + ">", i)  # ">" sorts right after "="
+        cut = len(tmpl) + 1
+        tables[tmpl] = dict(zip([n[cut:] for n in names[i:end]], values[i:end], strict=True))
+        i = end
+    if sum(map(len, tables.values())) != len(names):  # a template in two runs: not sorted
+        raise ConfigError("the run-on splitter's feature names are not sorted; rebuild it")
+    return tables
+
+
 def _grouped(tables: dict[str, dict[str, float]], names: tuple[str, ...]) -> dict:
     """key -> the weights of ``names`` for that key, in order (0.0 where a template lacks it)."""
     out: dict[str, list[float]] = {}
@@ -332,9 +408,8 @@ def split_runon(text: str, model: Splitter | None = None) -> list[tuple[int, int
         lead = len(text) - len(text.lstrip())
         return [(lead, len(text.rstrip()))]
     starts = [0]
-    for toks in stretches(text):
-        if len(toks) >= m.min_words and (m.split_prose or register(toks) != "ucP"):
-            starts.extend(toks[g + 1].start for g in m.cuts(toks, text))
+    for toks in long_stretches(text, m.min_words, m.split_prose):
+        starts.extend(toks[g + 1].start for g in m.cuts(toks, text))
     starts.append(len(text))
     spans = []
     for a, b in zip(starts, starts[1:], strict=False):
