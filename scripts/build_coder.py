@@ -58,6 +58,7 @@ def write_snapshot(weights: Path, path: Path = SNAPSHOT) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--jobs", type=int, help="threads for the CV fits (default: one per CPU)")
     ap.add_argument("--out", type=Path, default=WEIGHTS_DIR / MODEL_NAME)
     ap.add_argument(
         "--data", type=Path, nargs="*", help="labelled files (default: data/labelled_*)"
@@ -68,7 +69,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     if not args.snapshot_only:
-        meta = train(args.data or None, args.out, folds=args.folds)
+        meta = train(args.data or None, args.out, folds=args.folds, jobs=args.jobs)
         held = meta["heldout"]
         print(f"wrote {args.out.with_suffix('.npz')} ({meta['n_features']} features)")
         print(f"{'act':16s} {'P':>6s} {'R':>6s} {'F1':>6s} {'n':>5s}")

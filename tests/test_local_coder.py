@@ -148,6 +148,19 @@ def test_stored_word_tables_equal_the_derived_ones(coder):
     assert model.word_chars == fresh.word_chars
 
 
+def test_cross_validation_does_not_depend_on_threads():
+    """The CV fits run in threads; the scores (and so the chosen setting) must not change."""
+    pytest.importorskip("sklearn")
+    from attunement.coding.train import cross_validate, data_files, examples_of, load_labelled
+
+    records = load_labelled(data_files()[:1]).records[:120]
+    examples = [ex for rec in records for ex in examples_of(rec)]
+    quiet = lambda *_: None  # noqa: E731
+    one, two = (cross_validate(examples, folds=3, log=quiet, jobs=j) for j in (1, 2))
+    assert one["grid"] == two["grid"] and one["best"] == two["best"]
+    assert one["temperature"] == pytest.approx(two["temperature"])
+
+
 def test_missing_weights_give_a_config_error(tmp_path):
     from attunement.errors import ConfigError
 

@@ -14,10 +14,12 @@ override the model on units with one reading ("Hi!", "Got it.", a heading, "You 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import chain, repeat
+from operator import le
 from pathlib import Path
 
 import numpy as np
@@ -77,11 +79,12 @@ class LinearModel:
         # Lookup tables keyed by what extraction yields, so no feature string is built at
         # inference: unigrams by token, bigrams by token pair, first words likewise, and the
         # char n-gram ids of every word the model knows (all part of the model, fixed at load).
-        index = self.index.items()
-        self._uni = {f[2:]: i for f, i in index if f[:2] == "w|"}
-        self._bi = {tuple(f[2:].split(" ", 1)): i for f, i in index if f[:2] == "b|"}
-        self._first = {f[2:]: i for f, i in index if f[:2] == "f|"}
-        self._first2 = {tuple(f[3:].split(" ", 1)): i for f, i in index if f[:3] == "f2|"}
+        vocab = list(vocab)
+        ordered = all(map(le, vocab, vocab[1:]))  # as the trainer writes it
+        self._uni = _keyed(vocab, "w|", ordered)
+        self._bi = _keyed(vocab, "b|", ordered, pairs=True)
+        self._first = _keyed(vocab, "f|", ordered)
+        self._first2 = _keyed(vocab, "f2|", ordered, pairs=True)
         self.known_words = sorted(set(known_words) | set(self._uni))
         if word_grams is None or len(word_grams[1]) != len(self.known_words):
             get = self.index.get
@@ -323,6 +326,27 @@ class LinearModel:
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
         return logits
+
+
+def _keyed(vocab: list[str], prefix: str, ordered: bool, *, pairs: bool = False) -> dict:
+    """Feature id (row) by key for the features named ``prefix + key`` ("w|sad" -> "sad"; with
+    ``pairs``, "b|so sad" -> ("so", "sad")). The trainer writes the vocabulary sorted
+    (``ordered``), so each kind is one slice found by bisection, and pair keys are split in one
+    pass over the slice; an unsorted vocabulary takes the slow path (one check per feature)."""
+    if not ordered:
+        names = [(f[len(prefix) :], i) for i, f in enumerate(vocab, 1) if f.startswith(prefix)]
+        return {(tuple(k.split(" ", 1)) if pairs else k): i for k, i in names}
+    lo = bisect_left(vocab, prefix)
+    hi = bisect_left(vocab, prefix[:-1] + chr(ord(prefix[-1]) + 1), lo)
+    rows = range(lo + 1, hi + 1)
+    cut = len(prefix)
+    if not pairs:
+        return dict(zip([f[cut:] for f in vocab[lo:hi]], rows, strict=True))
+    # tokens hold no spaces, newlines or "|", so each name splits into exactly two words
+    words = "\n".join(vocab[lo:hi])[cut:].replace("\n" + prefix, " ").split(" ")
+    if len(words) != 2 * len(rows):
+        return {tuple(f[cut:].split(" ", 1)): i for f, i in zip(vocab[lo:hi], rows, strict=True)}
+    return dict(zip(zip(words[0::2], words[1::2], strict=True), rows, strict=True))
 
 
 def weights_path() -> Path:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +172,8 @@ def _fit(x, y: Sequence[str], c: float, class_weight: str | None):
         from sklearn.svm import LinearSVC
     except ImportError:
         raise MissingDependencyError("scikit-learn", "build-coder") from None
-    clf = LinearSVC(C=c, class_weight=class_weight, max_iter=5000)
+    # a fixed seed for liblinear's shuffling: the same data gives the same weights
+    clf = LinearSVC(C=c, class_weight=class_weight, max_iter=5000, random_state=0)
     with warnings.catch_warnings():  # liblinear's dual may stop short; CV judges the result
         warnings.simplefilter("ignore")
         clf.fit(x, list(y))
@@ -237,8 +241,13 @@ def cv_fold(uid: str, folds: int) -> int:
     return int(hashlib.sha256(("cv" + uid).encode()).hexdigest()[:8], 16) % folds
 
 
-def cross_validate(examples: Sequence[Example], folds: int = 5, log=print) -> dict:
-    """Grouped k-fold (by utterance) over the grid; returns the best setting and all scores."""
+def cross_validate(
+    examples: Sequence[Example], folds: int = 5, log=print, jobs: int | None = None
+) -> dict:
+    """Grouped k-fold (by utterance) over the grid; returns the best setting and all scores.
+
+    The folds of a grid cell are fitted in ``jobs`` threads (default: one per CPU; liblinear
+    releases the GIL), in fold order, so the result does not depend on ``jobs``."""
     fold_of = {ex.uid: cv_fold(ex.uid, folds) for ex in examples}
     results = []
     splits = []
@@ -247,29 +256,33 @@ def cross_validate(examples: Sequence[Example], folds: int = 5, log=print) -> di
         te = [ex for ex in examples if fold_of[ex.uid] == k]
         splits.append((tr, te, build_vocab(tr)))
     oof: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-    for bw in GRID_BLOCKS:
-        mats = [
-            (tr, te, design_matrix(tr, v, block_weights=bw), design_matrix(te, v, block_weights=bw))
-            for tr, te, v in splits
-        ]
-        for c in GRID_C:
-            for cw in GRID_CLASS_WEIGHT:
-                preds: dict[bool, list[str]] = {True: [], False: []}
-                gold: list[str] = []
-                scores = []
-                for tr, te, xtr, xte in mats:
-                    clf = _fit(xtr, [ex.act for ex in tr], c, cw)
-                    gold.extend(ex.act for ex in te)
-                    scores.append(_full_scores(clf, xte))
+
+    def one_fold(mat: tuple, c: float, cw: str | None) -> tuple[np.ndarray, dict[bool, list]]:
+        tr, te, xtr, xte = mat
+        clf = _fit(xtr, [ex.act for ex in tr], c, cw)
+        return _full_scores(clf, xte), {r: _predict(clf, xte, te, r) for r in (True, False)}
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        for bw in GRID_BLOCKS:
+            mats = []
+            for tr, te, v in splits:
+                xtr = design_matrix(tr, v, block_weights=bw)
+                mats.append((tr, te, xtr, design_matrix(te, v, block_weights=bw)))
+            for c in GRID_C:
+                for cw in GRID_CLASS_WEIGHT:
+                    with warnings.catch_warnings():  # (liblinear's; see _fit) across threads
+                        warnings.simplefilter("ignore")
+                        fitted = list(pool.map(one_fold, mats, repeat(c), repeat(cw)))
+                    gold = [ex.act for _, te, _, _ in mats for ex in te]
+                    scores = [sc for sc, _ in fitted]
+                    oof[(bw, c, cw)] = (np.vstack(scores), np.array([ACTS.index(g) for g in gold]))
                     for use_rules in (True, False):
-                        preds[use_rules].extend(_predict(clf, xte, te, use_rules))
-                oof[(bw, c, cw)] = (np.vstack(scores), np.array([ACTS.index(g) for g in gold]))
-                for use_rules in (True, False):
-                    m = act_metrics(gold, preds[use_rules])["macro_f1"]
-                    results.append({"blocks": list(bw), "C": c, "class_weight": cw,
-                                    "rules": use_rules, "macro_f1": m})  # fmt: skip
-                    log(f"  cv blocks={bw} C={c:<4} class_weight={cw!s:<9} "
-                        f"rules={use_rules!s:<5} macro-F1={m:.3f}")  # fmt: skip
+                        pred = [p for _, by_rule in fitted for p in by_rule[use_rules]]
+                        m = act_metrics(gold, pred)["macro_f1"]
+                        results.append({"blocks": list(bw), "C": c, "class_weight": cw,
+                                        "rules": use_rules, "macro_f1": m})  # fmt: skip
+                        log(f"  cv blocks={bw} C={c:<4} class_weight={cw!s:<9} "
+                            f"rules={use_rules!s:<5} macro-F1={m:.3f}")  # fmt: skip
     # Ties (to 3 decimals) go to the rules: they encode phrasings the data holds too few of
     # ("You should ...") for cross-validation to tell them apart.
     best = max(results, key=lambda r: (round(r["macro_f1"], 3), r["rules"]))
@@ -293,15 +306,17 @@ def train(
     *,
     folds: int = 5,
     log=print,
+    jobs: int | None = None,
 ) -> dict:
-    """Cross-validate on train, fit, score held-out once, write the weights. Returns metadata."""
+    """Cross-validate on train, fit, score held-out once, write the weights. Returns metadata.
+    ``jobs``: threads for the cross-validation fits (default one per CPU)."""
     t0 = time.time()
     labelled = load_labelled(list(paths) if paths is not None else data_files())
     train_ex, held_ex = [], []
     for rec in labelled.records:
         (held_ex if is_heldout(rec["id"]) else train_ex).extend(examples_of(rec))
     log(f"{len(train_ex)} training sentences, {len(held_ex)} held-out sentences")
-    cv = cross_validate(train_ex, folds=folds, log=log)
+    cv = cross_validate(train_ex, folds=folds, log=log, jobs=jobs)
     best = cv["best"]
     vocab = build_vocab(train_ex)
     blocks = tuple(best["blocks"])
