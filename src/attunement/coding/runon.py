@@ -105,6 +105,11 @@ def word_class(word: str, raw: str, classes: dict[str, str]) -> str:
     return "other" if word else "sym"
 
 
+def _ends_stretch(raw: str) -> bool:
+    """Does this token end a stretch (terminal punctuation, then closers)?"""
+    return raw[-1] not in _PLAIN_END and _TERMINAL.search(raw) is not None
+
+
 def stretches(text: str) -> list[list[Token]]:
     """Runs of tokens with no sentence-ending punctuation inside (a run ends after such a
     token), so only gaps the punctuation rules left alone are candidates."""
@@ -113,7 +118,7 @@ def stretches(text: str) -> list[list[Token]]:
     for m in _TOKEN.finditer(text):
         raw = m.group()
         cur.append(Token(m.start(), m.end(), raw, raw.lower().replace("’", "'").strip(_STRIP)))
-        if raw[-1] not in _PLAIN_END and _TERMINAL.search(raw):
+        if _ends_stretch(raw):
             out.append(cur)
             cur = []
     if cur:
@@ -149,7 +154,7 @@ def long_stretches(text: str, min_words: int, split_prose: bool) -> list[list[To
         return []
     ranges, start = [], 0
     for i, raw in enumerate(raws):
-        if raw[-1] not in _PLAIN_END and _TERMINAL.search(raw):
+        if _ends_stretch(raw):
             ranges.append((start, i + 1))
             start = i + 1
     if start < len(raws):
