@@ -47,6 +47,10 @@ GRID_C: tuple[float, ...] = (0.3, 0.5, 1.0)
 GRID_BLOCKS: tuple[tuple[float, float, float], ...] = ((1.5, 0.5, 1.0), (2.0, 0.5, 1.0))
 TEMPERATURES: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
 GRID_CLASS_WEIGHT: tuple[str | None, ...] = (None, "balanced")
+# A feature must occur in this many training sentences. 3 rather than 2: in CV on the 66,376
+# training sentences the chosen setting scored 0.8655 with 3 against 0.8662 with 2 (a tie)
+# with 27% fewer features (105,684 against 145,455), so a smaller, faster model.
+MIN_DF = 3
 
 
 @dataclass
@@ -118,7 +122,7 @@ def examples_of(record: dict) -> list[Example]:
     ]
 
 
-def build_vocab(examples: Sequence[Example], min_df: int = 2) -> list[str]:
+def build_vocab(examples: Sequence[Example], min_df: int = MIN_DF) -> list[str]:
     """Features seen in at least ``min_df`` training sentences (design features always kept)."""
     df: dict[str, int] = {}
     for ex in examples:
@@ -346,7 +350,7 @@ def train(
             "word": "unigrams+bigrams, first word(s)",
             "char": "3-5 within words",
             "design": "see attunement.coding.features",
-            "min_df": 2,
+            "min_df": MIN_DF,
         },
         "model": {
             "kind": "linear SVM (one-vs-rest) + softmax temperature",
