@@ -307,3 +307,23 @@ def test_imperative_features(sentence, feature, fires):
     from attunement.coding.features import sentence_features
 
     assert (feature in sentence_features(sentence, 0, 1, False)[2]) is fires
+
+
+def test_word_tables_from_an_unsorted_vocabulary(coder):
+    """The trainer writes the vocabulary sorted and the loader slices it; any other order must
+    still give the same lookup tables (the slow path)."""
+    import random
+
+    from attunement.coding.local import _keyed
+
+    vocab = sorted(coder.model.index, key=coder.model.index.__getitem__)
+    shuffled = vocab[:]
+    random.Random(0).shuffle(shuffled)
+    for prefix, pairs in (("w|", False), ("b|", True), ("f|", False), ("f2|", True)):
+        for names, ordered in ((vocab, True), (shuffled, False)):
+            want = {
+                (tuple(f[len(prefix) :].split(" ", 1)) if pairs else f[len(prefix) :]): i
+                for i, f in enumerate(names, 1)
+                if f.startswith(prefix)
+            }
+            assert _keyed(names, prefix, ordered, pairs=pairs) == want

@@ -179,3 +179,17 @@ def test_long_stretches_are_the_stretches_the_splitter_looks_at():
                 if len(toks) >= min_words and (prose or register(toks) != "ucP")
             ]
             assert long_stretches(text, min_words, prose) == slow, text
+
+
+def test_splitter_tables_need_sorted_names():
+    from attunement.coding.runon import _tables_of_sorted
+    from attunement.errors import ConfigError
+
+    names, values = ["n1=a", "n1=b", "p1=a", "cap"], [1.0, 2.0, 3.0, 4.0]
+    assert _tables_of_sorted(sorted(names), [4.0, 1.0, 2.0, 3.0]) == {
+        "": {"cap": 4.0},
+        "n1": {"a": 1.0, "b": 2.0},
+        "p1": {"a": 3.0},
+    }
+    with pytest.raises(ConfigError, match="not sorted"):
+        _tables_of_sorted(["n1=a", "p1=a", "n1=b"], values[:3])

@@ -21,6 +21,7 @@ import json
 import re
 from bisect import bisect_left
 from functools import lru_cache
+from operator import le
 from pathlib import Path
 from typing import NamedTuple
 
@@ -366,6 +367,8 @@ def _tables_of_sorted(names: list[str], values: list[float]) -> dict[str, dict[s
     """Template -> key -> weight from feature names in sorted order (as the weights file holds
     them): each template's names ("p1=...") are one run, so each table is one slice, not one
     string split per feature; names without "=" go to the "" table."""
+    if not all(map(le, names, names[1:])):
+        raise ConfigError("the run-on splitter's feature names are not sorted; rebuild it")
     tables: dict[str, dict[str, float]] = {}
     i = 0
     while i < len(names):
@@ -378,8 +381,6 @@ def _tables_of_sorted(names: list[str], values: list[float]) -> dict[str, dict[s
         cut = len(tmpl) + 1
         tables[tmpl] = dict(zip([n[cut:] for n in names[i:end]], values[i:end], strict=True))
         i = end
-    if sum(map(len, tables.values())) != len(names):  # a template in two runs: not sorted
-        raise ConfigError("the run-on splitter's feature names are not sorted; rebuild it")
     return tables
 
 
