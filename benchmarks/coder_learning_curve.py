@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -29,8 +28,6 @@ def main() -> int:
     ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
     ap.add_argument("--folds", type=int, default=5)
     args = ap.parse_args()
-    from sklearn.svm import LinearSVC
-
     setting = load_model().metadata.get("model", {})
     c = float(setting.get("C", 0.3))
     blocks = tuple(setting.get("block_weights", (2.0, 0.5, 1.0)))
@@ -50,10 +47,8 @@ def main() -> int:
             tr = [e for e in examples if e.uid in keep]
             te = [e for e in examples if fold_of[e.uid] == k]
             vocab = T.build_vocab(tr)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                clf = LinearSVC(C=c, max_iter=5000)
-                clf.fit(T.design_matrix(tr, vocab, block_weights=blocks), [e.act for e in tr])
+            x = T.design_matrix(tr, vocab, block_weights=blocks)
+            clf = T._fit(x, [e.act for e in tr], c, None)  # the trainer's own fit
             pred += list(clf.predict(T.design_matrix(te, vocab, block_weights=blocks)))
             gold += [e.act for e in te]
             n_train = len(tr)

@@ -327,3 +327,6 @@ def test_word_tables_from_an_unsorted_vocabulary(coder):
                 if f.startswith(prefix)
             }
             assert _keyed(names, prefix, ordered, pairs=pairs) == want
+    # a sorted name that does not split into two words takes the slow path too
+    odd = ["b|a b", "b|c d e", "w|x"]
+    assert _keyed(odd, "b|", True, pairs=True) == {("a", "b"): 1, ("c", "d e"): 2}

@@ -344,8 +344,8 @@ def _keyed(vocab: list[str], prefix: str, ordered: bool, *, pairs: bool = False)
         return dict(zip([f[cut:] for f in vocab[lo:hi]], rows, strict=True))
     # tokens hold no spaces, newlines or "|", so each name splits into exactly two words
     words = "\n".join(vocab[lo:hi])[cut:].replace("\n" + prefix, " ").split(" ")
-    if len(words) != 2 * len(rows):
-        return {tuple(f[cut:].split(" ", 1)): i for f, i in zip(vocab[lo:hi], rows, strict=True)}
+    if len(words) != 2 * len(rows):  # a name that breaks that: the slow path
+        return _keyed(vocab, prefix, False, pairs=True)
     return dict(zip(zip(words[0::2], words[1::2], strict=True), rows, strict=True))
 
 
