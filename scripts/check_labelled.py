@@ -18,6 +18,7 @@ from attunement.coding.taxonomy import ACTS  # noqa: E402
 
 SOURCES = {"emotional_support", "counselling", "everyday_task", "ambiguous_request"}
 REGISTERS = {"terse", "chatty", "typos", "formatted", "plain"}
+DATA = Path(__file__).resolve().parents[1] / "src" / "attunement" / "coding" / "data"
 _WORD = re.compile(r"[A-Za-z0-9]")
 
 
@@ -84,6 +85,16 @@ def main(paths: list[str]) -> int:
     if dup:
         print(f"duplicate ids: {dup[:10]}")
         bad += 1
+    # ids must be unique across every data file, not only the ones checked
+    checked = {Path(p).resolve() for p in paths}
+    for other in sorted(DATA.glob("labelled_*.jsonl")):
+        if other.resolve() in checked:
+            continue
+        for line in other.read_text(encoding="utf-8").splitlines():
+            if line.strip() and json.loads(line).get("id") in ids:
+                print(f"id {json.loads(line)['id']!r} is also used in {other.name}")
+                bad += 1
+                break
     print(f"{n_utt} utterances, {sum(acts.values())} sentences, {bad} bad lines")
     for act in ACTS:
         print(f"  {act:16s} {acts[act]}")
