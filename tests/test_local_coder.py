@@ -330,3 +330,44 @@ def test_word_tables_from_an_unsorted_vocabulary(coder):
     # a sorted name that does not split into two words takes the slow path too
     odd = ["b|a b", "b|c d e", "w|x"]
     assert _keyed(odd, "b|", True, pairs=True) == {("a", "b"): 1, ("c", "d e"): 2}
+    # the loaded pair keys hold the unigram keys' own string objects (hits compare by identity)
+    model = coder.model
+    own = {w: w for w in model._uni}
+    pairs_known = [k for k in model._bi if k[0] in own and k[1] in own]
+    assert pairs_known and all(a is own[a] and b is own[b] for a, b in pairs_known)
+
+
+def test_labelled_ids_are_unique_across_files(tmp_path):
+    """The split, CV groups and snapshot are keyed by id: the shipped files share none, and a
+    file reusing another file's id is refused with its file, line and field."""
+    from attunement.coding.train import data_files, load_labelled
+    from attunement.errors import InputError
+
+    records = load_labelled(data_files()).records
+    assert len({r["id"] for r in records}) == len(records)
+    line = {"id": "x-1", "source": "counselling", "register": "plain", "context": "hi",
+            "text": "Hello.", "labels": [["Hello.", "other"]]}  # fmt: skip
+    a, b = tmp_path / "labelled_a.jsonl", tmp_path / "labelled_b.jsonl"
+    a.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    b.write_text("\n" + json.dumps(line) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_labelled([a, b])
+    message = str(err.value)
+    assert "labelled_b.jsonl" in message and "2" in message and "id" in message
+    assert "labelled_a.jsonl:1" in message
+
+
+def test_cv_choice_treats_small_differences_as_ties():
+    """The rules win a CV tie; a tie is a difference below CV_TIE, not equal 3-decimal
+    roundings (0.86958 against 0.86940 rounds apart but is a tie)."""
+    from attunement.coding.train import CV_TIE, choose_setting
+
+    def row(c, rules, f1):
+        return {"blocks": [1.5, 0.5, 1.0], "C": c, "class_weight": None, "rules": rules,
+                "macro_f1": f1}  # fmt: skip
+
+    grid = [row(0.3, False, 0.86958), row(0.3, True, 0.86940), row(0.5, True, 0.8690)]
+    assert choose_setting(grid) == row(0.3, True, 0.86940)
+    # a real win for the rules-off setting stands
+    grid = [row(0.3, False, 0.8700 + CV_TIE), row(0.3, True, 0.8699)]
+    assert choose_setting(grid)["rules"] is False
