@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from attunement.coding.local import LocalCoder, load_model  # noqa: E402
 from attunement.coding.taxonomy import ACT_GROUP, ACTS  # noqa: E402
 from attunement.coding.train import (  # noqa: E402
+    DATA_DIR,
     act_metrics,
     data_files,
     heldout_examples,
@@ -91,8 +92,20 @@ ROUNDS: dict[str, tuple[str, ...]] = {
         "recovery", "school", "workplace", "youth", "careers", "chronic", "complaints",
         "dating", "frontline", "grief", "parenting", "wellness",
     ),
+    # the round 5-6 brief suggested validate phrasings, which writers reused in both splits
+    "rounds 5-7": (
+        "academia", "caregiving", "climate", "creative", "faith", "fertility", "freelance",
+        "friendship", "gaming", "harassment", "home", "identity", "legal", "migration",
+        "military", "money", "moving", "origins", "pets", "sleep", "sport", "techsupport",
+        "tests", "weddings",
+    ),
+    # round 8: no phrasing suggested; generic openers capped, other data files unread
+    "round 8": (
+        "access", "driving", "language", "separation", "smallbiz", "tenancy", "travel",
+        "volunteer",
+    ),
 }  # fmt: skip
-LATER = "rounds 5+"  # every file not named above
+LATER = "later rounds"  # every file not named above
 
 
 def round_of(file_name: str) -> str:
@@ -161,11 +174,19 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=100, help="held-out utterances for the LLM judge")
     ap.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
     ap.add_argument("--weights", type=Path, help="score this build instead of the shipped one")
-    ap.add_argument("--data", type=Path, nargs="+", help="labelled files (default: all)")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        help="labelled files, as paths or names in coding/data/ (default: all)",
+    )
     args = ap.parse_args()
 
     model = load_model(str(args.weights) if args.weights else None)
-    files = args.data or data_files()
+    files = [p if p.exists() else DATA_DIR / p for p in args.data or data_files()]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        ap.error(f"no such labelled file: {', '.join(missing)}")
     meta = model.metadata
     current = load_labelled(files).data_hash
     print(
