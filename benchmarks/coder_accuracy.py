@@ -144,26 +144,64 @@ def print_by_file(
     return out
 
 
-def end_to_end(coder: LocalCoder, records: list[dict]) -> tuple[list[str], list[str], list[str]]:
+def end_to_end(
+    coder: LocalCoder, records: list[dict]
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Segment + code each held-out utterance; each gold sentence takes the act of the unit
-    that overlaps it most."""
+    that overlaps it most. Also returns how the segmenter cut each gold sentence
+    (:func:`cut_kind`)."""
     coded = coder.code_many([r["text"] for r in records], [r.get("context") for r in records])
-    gold, pred, clusters = [], [], []
+    gold, pred, clusters, kinds = [], [], [], []
     for rec, cu in zip(records, coded, strict=True):
         pos = 0
         for sent, act in rec["labels"]:
             a = rec["text"].find(sent, pos)
             b = a + len(sent)
             pos = b
-            best, best_overlap = "other", -1
+            best, best_overlap = None, -1
             for s in cu.spans:
                 overlap = min(b, s.end) - max(a, s.start)
                 if overlap > best_overlap:
-                    best, best_overlap = s.act, overlap
+                    best, best_overlap = s, overlap
             gold.append(act)
-            pred.append(best)
+            pred.append(best.act if best is not None else "other")
             clusters.append(rec["id"])
-    return gold, pred, clusters
+            kinds.append(cut_kind(rec["text"], a, b, cu.spans))
+    return gold, pred, clusters, kinds
+
+
+CUT_KINDS = ("same unit", "cut inside", "joined to a neighbour", "both")
+
+
+def cut_kind(text: str, a: int, b: int, spans: list) -> str:
+    """How the segmenter's units sit on the gold sentence text[a:b] (whitespace and markup
+    at the edges ignored): one unit with the same words, several units inside it, a unit that
+    reaches into a neighbouring sentence, or both."""
+    core = set(range(a, b)) - {i for i in range(a, b) if not text[i].isalnum()}
+    touching = [s for s in spans if any(s.start <= i < s.end for i in core)]
+    inside = len(touching) > 1
+    beyond = any(
+        text[i].isalnum() for s in touching for i in range(s.start, s.end) if not a <= i < b
+    )
+    return CUT_KINDS[inside + 2 * beyond]
+
+
+def print_cut_kinds(gold: list[str], units: list[str], e2e: list[str], kinds: list[str]) -> dict:
+    """Where the end-to-end loss comes from: per kind of cut, the share of gold sentences and
+    the accuracy on gold units and end to end."""
+    print(f"\nend to end by how the segmenter cut the gold sentence {'share':>6s} "
+          f"{'acc gold units':>15s} {'acc end to end':>15s}")  # fmt: skip
+    out = {}
+    for kind in CUT_KINDS:
+        idx = [i for i, k in enumerate(kinds) if k == kind]
+        if not idx:
+            continue
+        acc_u = float(np.mean([units[i] == gold[i] for i in idx]))
+        acc_e = float(np.mean([e2e[i] == gold[i] for i in idx]))
+        share = len(idx) / len(kinds)
+        print(f"  {kind:52s} {share:6.3f} {acc_u:15.3f} {acc_e:15.3f}")
+        out[kind] = {"share": share, "accuracy_gold_units": acc_u, "accuracy_end_to_end": acc_e}
+    return out
 
 
 def main() -> int:
@@ -216,16 +254,19 @@ def main() -> int:
 
     coder = LocalCoder(model)
     records = heldout_records(files)
-    g2, p2, c2 = end_to_end(coder, records)
+    g2, p2, c2, kinds = end_to_end(coder, records)
     m2 = act_metrics(g2, p2)
     print_table("Held-out, end to end (segmenter + coder, aligned to gold sentences)", m2)
     print(f"macro-F1 95% CI: {macro_ci(g2, p2, c2).fmt(3)}")
+    assert g2 == gold  # the same sentences in the same order as the gold-unit scoring
+    cuts = print_cut_kinds(gold, pred, p2, kinds)
     out = {
         "heldout": m,
         "heldout_macro_f1_ci": ci.model_dump(),
         "heldout_act_f1_ci": {a: e.model_dump() for a, e in act_cis.items()},
         "group_accuracy": group_acc,
         "end_to_end": m2,
+        "end_to_end_by_cut": cuts,
         "by_round": by_round,
     }
 
