@@ -177,7 +177,7 @@ def cut_kind(text: str, a: int, b: int, spans: list) -> str:
     """How the segmenter's units sit on the gold sentence text[a:b] (whitespace and markup
     at the edges ignored): one unit with the same words, several units inside it, a unit that
     reaches into a neighbouring sentence, or both."""
-    core = set(range(a, b)) - {i for i in range(a, b) if not text[i].isalnum()}
+    core = [i for i in range(a, b) if text[i].isalnum()]
     touching = [s for s in spans if any(s.start <= i < s.end for i in core)]
     inside = len(touching) > 1
     beyond = any(

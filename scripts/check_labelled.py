@@ -91,8 +91,12 @@ def main(paths: list[str]) -> int:
         if other.resolve() in checked:
             continue
         for line in other.read_text(encoding="utf-8").splitlines():
-            if line.strip() and json.loads(line).get("id") in ids:
-                print(f"id {json.loads(line)['id']!r} is also used in {other.name}")
+            try:  # another writer's file may be half-written: its own check reports that
+                uid = json.loads(line).get("id") if line.strip() else None
+            except json.JSONDecodeError:
+                continue
+            if uid in ids:
+                print(f"id {uid!r} is also used in {other.name}")
                 bad += 1
                 break
     print(f"{n_utt} utterances, {sum(acts.values())} sentences, {bad} bad lines")

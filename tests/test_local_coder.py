@@ -330,7 +330,7 @@ def test_word_tables_from_an_unsorted_vocabulary(coder):
     # a sorted name that does not split into two words takes the slow path too
     odd = ["b|a b", "b|c d e", "w|x"]
     assert _keyed(odd, "b|", True, pairs=True) == {("a", "b"): 1, ("c", "d e"): 2}
-    # the loaded pair keys hold the unigram keys' own string objects (hits compare by identity)
+    # the loaded pair keys hold the unigram keys' own string objects, not copies
     model = coder.model
     own = {w: w for w in model._uni}
     pairs_known = [k for k in model._bi if k[0] in own and k[1] in own]

@@ -111,8 +111,9 @@ def load_labelled(paths: Sequence[Path]) -> Labelled:
             for i, pair in enumerate(obj.get("labels", [])):
                 if not (isinstance(pair, list) and len(pair) == 2 and pair[1] in ACTS):
                     raise InputError("bad label", path=str(path), line=lineno, field=f"labels.{i}")
-            where = first_seen.setdefault(str(obj.get("id")), f"{path.name}:{lineno}")
-            if where != f"{path.name}:{lineno}":
+            here = f"{path.name}:{lineno}"
+            where = first_seen.setdefault(str(obj.get("id")), here)
+            if where != here:
                 raise InputError(
                     f"id {obj.get('id')!r} already used at {where}",
                     path=str(path),
