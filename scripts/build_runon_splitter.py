@@ -1,6 +1,6 @@
 """Rebuild the run-on splitter (src/attunement/coding/weights/runon-splitter-v1.npz + .json).
 
-    .venv/bin/python scripts/build_runon_splitter.py [--folds 5]
+    .venv/bin/python scripts/build_runon_splitter.py [--folds 5] [--out PATH] [--cv-table F]
 
 Candidates: every whitespace gap inside a stretch with no sentence punctuation, within the
 sentence segments the punctuation rules produce (``segment(text, split_runons=False)``). A gap
@@ -8,10 +8,13 @@ is a positive when a gold sentence of the labelled data begins right after it. O
 training split is read (``is_heldout`` False). Logistic regression (scikit-learn) over the gap
 features of :mod:`attunement.coding.runon` plus distance bins (from the previous gold boundary
 and to the end of the stretch); C, the score threshold and the stretch-length gate are chosen by
-grouped (by utterance) cross-validation for the best boundary F0.5, since a wrong cut costs more
-than a missed one (the gate: the largest within 0.01 F0.5 of the best, so fewer stretches are
-scored and short phrases are left alone). Decoding in CV is the run-time one: greedy, left to
-right, distances from the previous predicted cut. Deterministic: same data, same bytes.
+grouped (by utterance) cross-validation for the best boundary F1 (the gate: the largest, up to
+12 words, within 0.01 F1 of the best, so fewer stretches are scored and short phrases are left
+alone). F1 rather than a precision-weighted score: a missed cut gives two sentences one act,
+while a wrong cut usually leaves the larger piece, and so the act, on its sentence (the
+end-to-end table of benchmarks/coder_accuracy.py). Decoding in CV is the run-time one: greedy,
+left to right, distances from the previous predicted cut. Deterministic: same data, same
+bytes.
 """
 
 from __future__ import annotations
@@ -32,9 +35,13 @@ from attunement.coding.train import data_files, is_heldout, load_labelled  # noq
 
 GRID_C = (0.3, 1.0, 3.0)
 GRID_P = tuple(round(0.3 + 0.05 * i, 2) for i in range(13))  # probability thresholds 0.3..0.9
-GRID_N = tuple(range(3, 17))
-N_TOLERANCE = 0.01  # the largest gate within this F0.5 of the best: fewer, safer calls
-BETA = 0.5
+# Gates above 12 words leave common two-sentence chat turns whole ("ugh thats rough do u want
+# advice or do u just wanna vent" is 12): CV barely tells such gates apart, so the grid stops.
+GRID_N = tuple(range(3, 13))
+N_TOLERANCE = 0.01  # the largest gate within this F1 of the best: fewer, safer calls
+# F1, not F0.5: a missed cut leaves two sentences with one act, while a wrong cut usually
+# leaves the larger piece, and so the act, on its sentence (coder_accuracy.py's cut table).
+BETA = 1.0
 CLASS_WEIGHT: str | None = None
 MIN_DF = 2
 N_BINS = len(runon._BINS)
@@ -134,11 +141,11 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     r = tp / (tp + fn) if tp + fn else 0.0
     fb = (1 + BETA**2) * p * r / (BETA**2 * p + r) if p + r else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f1, f"f{BETA}": fb, "tp": tp, "fp": fp, "fn": fn}
+    return {"precision": p, "recall": r, "f1": f1, f"f{BETA:g}": fb, "tp": tp, "fp": fp, "fn": fn}
 
 
 def cross_validate(stretches: list[dict], folds: int) -> dict:
-    """Counts per (C, threshold, gate) over out-of-fold decodes; the best by F0.5."""
+    """Counts per (C, threshold, gate) over out-of-fold decodes; the best by F-beta."""
     ids = sorted({s["id"] for s in stretches})
     fold_of = {uid: i % folds for i, uid in enumerate(ids)}
     counts: dict[tuple[float, float, int, bool], list[int]] = {}
@@ -161,7 +168,7 @@ def cross_validate(stretches: list[dict], folds: int) -> dict:
                             cnt[1] += z and not y
                             cnt[2] += y and not z
     table = {key: prf(*v) for key, v in counts.items()}
-    score = {key: round(m[f"f{BETA}"], 6) for key, m in table.items()}
+    score = {key: round(m[f"f{BETA:g}"], 6) for key, m in table.items()}
     top = max(score.values())
     near = [key for key in table if score[key] >= top - N_TOLERANCE]
     prose = all(key[3] for key in near)  # skip capitalised, punctuated prose if it costs little
@@ -179,7 +186,7 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.asarray(arr), allow_pickle=False)
             info = zipfile.ZipInfo(name + ".npy", (1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_LZMA
+            info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, buf.getvalue())
 
 
@@ -187,6 +194,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--out", type=Path, default=runon.WEIGHTS)
+    ap.add_argument("--cv-table", type=Path, help="also write every CV cell's counts here (JSON)")
     args = ap.parse_args()
     data = load_labelled(data_files())
     train = [r for r in data.records if not is_heldout(r["id"])]
@@ -195,6 +203,9 @@ def main() -> None:
     n_gaps = sum(len(s["y"]) for s in stretches)
     print(f"{len(train)} training utterances, {n_gaps} candidate gaps, {n_pos} boundaries")
     cv = cross_validate(stretches, args.folds)
+    if args.cv_table:
+        cells = [[*key, *m.values()] for key, m in sorted(cv["table"].items())]
+        args.cv_table.write_text(json.dumps(cells) + "\n", encoding="utf-8")
     c, p, n_min, prose = cv["best"]
     best = cv["table"][cv["best"]]
     for (cc, pp, nn, pr), m in sorted(cv["table"].items()):
@@ -205,29 +216,20 @@ def main() -> None:
             print(f"  prose stretches split={pr}: {m}")
     print(f"best: C={c} p>{p} N>={n_min} prose={prose}: {best}")
     model = fit(stretches, c)
-    names = sorted(model.weights)
-    write_npz(
-        args.out.with_suffix(".npz"),
-        {
-            "features": np.frombuffer("\n".join(names).encode("utf-8"), dtype=np.uint8),
-            "weights": np.array([model.weights[k] for k in names], dtype=np.float16),
-            "bias": np.array([model.bias], dtype=np.float32),
-            "dist_prev": np.asarray(model.dist_prev, dtype=np.float32),
-            "dist_end": np.asarray(model.dist_end, dtype=np.float32),
-        },
-    )
+    write_npz(args.out.with_suffix(".npz"), model.arrays())
     meta = {
         "version": "runon-splitter-v1",
         "model": "logistic regression (scikit-learn, lbfgs), binary features",
         "features": "2 words before/after the gap (lowercased), their pairs, word classes "
-        "(lexicon.json + discourse/conjunction/pronoun lists), next-word capital, comma/;/: "
-        "before the gap, distance bins from the previous cut and to the stretch end",
+        "(lexicon.json + discourse/conjunction/pronoun lists), the words one and two back "
+        "with the next word's class, next-word capital, comma/;/: before the gap, distance "
+        "bins from the previous cut and to the stretch end",
         "distance_bins": list(runon._BINS),
         "classes": {
             c: sorted(w for w, k in CLASSES.items() if k == c)
             for c in sorted(set(CLASSES.values()))
         },
-        "n_features": len(names),
+        "n_features": len(model.weights),
         "C": c,
         "threshold_probability": p,
         "threshold": round(float(np.log(p / (1 - p))), 6),
@@ -237,12 +239,13 @@ def main() -> None:
         "cv": {
             "folds": args.folds,
             "grouped_by": "utterance id",
-            "objective": f"boundary F{BETA}",
+            "objective": f"boundary F{BETA:g}",
             "boundary": {k: round(v, 4) if isinstance(v, float) else v for k, v in best.items()},
             "grid": {"C": list(GRID_C), "p": list(GRID_P), "min_words": list(GRID_N)},
-            "min_words_rule": f"largest gate within {N_TOLERANCE} F{BETA} of the best",
+            "min_words_rule": f"largest gate (grid up to {GRID_N[-1]}) within {N_TOLERANCE} "
+            f"F{BETA:g} of the best",
             "split_prose_rule": "prose stretches (capitalised start, terminal punctuation at the "
-            f"end) are left alone when that stays within {N_TOLERANCE} F{BETA} of the best",
+            f"end) are left alone when that stays within {N_TOLERANCE} F{BETA:g} of the best",
         },
         "training": {"utterances": len(train), "gaps": n_gaps, "boundaries": n_pos},
         "split": "training split only: attunement.coding.train.is_heldout(id) is False",

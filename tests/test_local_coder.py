@@ -371,3 +371,52 @@ def test_cv_choice_treats_small_differences_as_ties():
     # a real win for the rules-off setting stands
     grid = [row(0.3, False, 0.8700 + CV_TIE), row(0.3, True, 0.8699)]
     assert choose_setting(grid)["rules"] is False
+
+
+def test_batch_bigrams_equal_the_dict_lookups(coder):
+    """The bigram slots a batch fills by numpy search (``fill_pairs``) hold exactly the rows a
+    dict lookup of each (word, word) pair gives: sentence marks, unknown words, one-token and
+    token-less sentences included."""
+    from attunement.coding.batch import _starts, fill_pairs
+    from attunement.coding.features import sentence_features
+
+    model = coder.model
+    texts = [
+        "That sounds exhausting.",
+        "Have you tried qwzxv before bed?",
+        "?",
+        "...",
+        "Ok",
+        "so sad so sad so sad",
+        "Try the blorptastic settings menu, then restart it!",
+    ]
+    ids: list[int] = []
+    rows: list[int] = []
+    want: list[list[int]] = []
+    n_tokens, word_sizes = [], []
+    for i, text in enumerate(texts):
+        blocks = sentence_features(text, i, len(texts), False)
+        start = len(ids)
+        n_word, *_ = model.fast_vectorise(blocks, ids, rows)
+        seq = ["<s>", *blocks[0], "</s>"]
+        want.append([model._bi.get(pair, 0) for pair in zip(seq, seq[1:], strict=False)])
+        n_tokens.append(len(blocks[0]))
+        word_sizes.append(n_word + 1)
+        # the rest of the sentence's ids (char and design blocks) stay where they are
+        ids[start + n_word + 1 :] = []
+    arr = np.array(ids, dtype=np.int64)
+    starts = _starts(np.array(word_sizes))
+    fill_pairs(arr, starts, np.array(n_tokens), model.pair_table)
+    got = [arr[s + 1 + n : s + 2 + 2 * n].tolist() for s, n in zip(starts, n_tokens, strict=True)]
+    assert got == want
+    assert any(0 in w for w in want) and any(x for w in want for x in w)
+
+
+def test_weights_whose_bigram_words_lack_unigram_rows_are_refused():
+    """Bigrams are looked up by their words' unigram ids; a model with a bigram whose word has
+    no unigram row could not score it, so loading says so instead of dropping it."""
+    from attunement.errors import ConfigError
+
+    vocab = ["b|so sad", "w|so"]  # "sad" has no unigram row
+    with pytest.raises(ConfigError, match="1 bigram features"):
+        LinearModel(vocab, np.zeros((3, 2), dtype=np.float32), np.zeros(2), ["validate", "other"])

@@ -19,8 +19,8 @@ def pieces(text: str) -> list[str]:
 
 
 # Written for these tests (not from the labelled data): unpunctuated chat turns, cut by hand.
-# The splitter is biased to precision (CV recall about 0.4), so it may miss a cut; every cut it
-# makes must be one a person made, and on the clear ones (EXACT) it must find them all.
+# The splitter misses cuts (CV recall under 0.6), so it may miss one here; every cut it makes
+# must be one a person made, and on the clear ones (EXACT) it must find them all.
 EXACT = [
     ["omg im so sorry", "that sounds really scary", "are u somewhere safe right now"],
     ["honestly that was so brave of u", "im really proud of u", "how r u feeling now"],
@@ -112,7 +112,7 @@ def test_stretches_end_at_sentence_punctuation():
 
 def test_weights_are_small_and_described():
     meta = json.loads(WEIGHTS.with_suffix(".json").read_text(encoding="utf-8"))
-    assert WEIGHTS.with_suffix(".npz").stat().st_size < 600_000
+    assert WEIGHTS.with_suffix(".npz").stat().st_size < 1_500_000
     assert meta["version"] == "runon-splitter-v1" and len(meta["data_hash"]) == 64
     assert 0.0 < meta["cv"]["boundary"]["precision"] <= 1.0
     assert meta["min_words"] == splitter().min_words >= 3
@@ -193,3 +193,49 @@ def test_splitter_tables_need_sorted_names():
     }
     with pytest.raises(ConfigError, match="not sorted"):
         _tables_of_sorted(["n1=a", "p1=a", "n1=b"], values[:3])
+
+
+def test_stored_arrays_load_to_the_same_splitter(tmp_path):
+    """The grouped storage (:meth:`Splitter.arrays`) loads back to the same weights and the
+    same scores, gap by gap."""
+    import sys
+
+    from attunement.coding.runon import Splitter, prepare
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from build_runon_splitter import write_npz
+
+    m = splitter()
+    base = tmp_path / "copy"
+    write_npz(base.with_suffix(".npz"), m.arrays())
+    base.with_suffix(".json").write_text(
+        WEIGHTS.with_suffix(".json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    again = Splitter.load(base)
+    assert again.weights == m.weights and again.tables == m.tables
+    for units in RUNONS:
+        toks = stretches(" ".join(units))[0]
+        args = prepare(toks, m.classes)
+        assert again.scores(toks, *args) == m.scores(toks, *args)
+
+
+@pytest.mark.parametrize(
+    ("text", "before", "is_blocked"),
+    [
+        ("i think its worth telling ur teacher what happened", "teacher", True),
+        ("can u ask ur mum how she feels about it", "mum", True),
+        ("let me know when u get home", "know", True),
+        ("thats so rough what did ur boss say after", "rough", False),
+        ("ugh that sucks how r u holding up", "sucks", False),
+        ("check `ls -la` output", "`ls", True),
+        ("it costs 12 50 now", "12", True),
+    ],
+)
+def test_gaps_never_cut(text, before, is_blocked):
+    """Code, URLs, number runs, and a wh-clause that a verb of telling, asking or knowing up to
+    three words back takes as its object, are never cut; other wh-words may start a sentence."""
+    from attunement.coding.runon import blocked
+
+    toks = stretches(text)[0]
+    g = [t.raw for t in toks].index(before)
+    assert blocked(toks, g, text) is is_blocked

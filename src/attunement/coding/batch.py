@@ -64,6 +64,66 @@ class FastBatch(NamedTuple):
     context_of: np.ndarray  # per sentence: its context block
 
 
+class PairTable(NamedTuple):
+    """Bigram feature rows keyed by ``left id * width + right id`` (unigram ids; two more ids
+    for the sentence's start and end marks), sorted for :func:`numpy.searchsorted`."""
+
+    keys: np.ndarray
+    rows: np.ndarray
+    width: int
+    start: int
+    end: int
+    broken: int  # pairs left out because a word had no id (a valid model has none)
+
+    @classmethod
+    def of(
+        cls,
+        left: np.ndarray,
+        right: np.ndarray,
+        rows: np.ndarray,
+        *,
+        width: int,
+        start: int,
+        end: int,
+    ) -> PairTable:
+        """From the pairs' left ids, right ids and rows; an id of -1 marks a word without
+        one (such a pair cannot be keyed and is counted in ``broken``)."""
+        ok = (left >= 0) & (right >= 0)
+        keys = left[ok] * width + right[ok]
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], rows[ok][order], width, start, end, int((~ok).sum()))
+
+
+def fill_pairs(
+    ids: np.ndarray, word_starts: np.ndarray, n_tokens: np.ndarray, table: PairTable
+) -> None:
+    """Write every sentence's bigram rows into its zero slots, in place.
+
+    Each word block is ``0, n unigram ids, n + 1 slots, ...`` (from ``word_starts``): slot j
+    is the pair (token j-1, token j), with the start mark before token 0 and the end mark after
+    the last. An unknown token (id 0) makes a key no bigram has (every real key has both ids
+    >= 1), so its pairs get row 0, as a dict miss would.
+    """
+    lengths = n_tokens + 1
+    total = int(lengths.sum())
+    if not total:
+        return
+    j = np.arange(total) - np.repeat(_starts(lengths), lengths)  # slot index in its sentence
+    shift = np.repeat(lengths, lengths)
+    slots = np.repeat(word_starts + lengths, lengths) + j  # first slot: start + 1 + n
+    left = ids[slots - shift]
+    left[j == 0] = table.start
+    right = ids[slots - shift + 1]
+    right[j == shift - 1] = table.end
+    keys = left * table.width + right
+    if not len(table.keys):
+        ids[slots] = 0
+        return
+    pos = np.searchsorted(table.keys, keys)
+    np.minimum(pos, len(table.keys) - 1, out=pos)
+    ids[slots] = np.where(table.keys[pos] == keys, table.rows[pos], 0)
+
+
 def _array(values: list[int]) -> np.ndarray:
     return np.frombuffer(array("q", values), dtype=np.int64)
 
@@ -83,12 +143,19 @@ def build_batch(
     context_sizes: list[int],
     context_of: list[int],
     *,
+    pairs: PairTable,
+    word_lengths: np.ndarray,
     block_weights: tuple[float, float, float],
     design_scale: float,
 ) -> FastBatch:
-    """Arrays from the lists the coder fills per batch; ``counts`` holds per sentence (word,
-    context, char, unknown-block, design, words)."""
-    c = _array(counts).reshape(-1, 6)
+    """Arrays from the lists the coder fills per batch, the bigram slots filled
+    (:func:`fill_pairs`); ``counts`` holds per sentence (word, context, char n-grams of unknown
+    words, unknown-block, design, words, tokens). ``word_lengths`` holds the char n-gram count
+    of each word row, added to the char counts here."""
+    c = _array(counts).reshape(-1, 7)
+    word_rows = _array(rows)
+    row_starts = _starts(c[:, 5] + 1)
+    c[:, 2] += np.add.reduceat(word_lengths[word_rows], row_starts)
     bw_word, bw_ctx, bw_char = block_weights
     inv = _inv_sqrt(c[:, :3])
     scales = np.empty((len(c), 4), dtype=np.float64)
@@ -96,12 +163,15 @@ def build_batch(
     scales[:, 1] = bw_ctx * inv[:, 1]
     scales[:, 2] = bw_char * inv[:, 2]
     scales[:, 3] = design_scale
+    starts = _starts(c[:, [0, 3, 4]] + 1)  # each block is led by a zero id
+    all_ids = _array(ids)
+    fill_pairs(all_ids, starts[0::3], c[:, 6], pairs)
     return FastBatch(
-        ids=_array(ids),
-        starts=_starts(c[:, [0, 3, 4]] + 1),  # each block is led by a zero id
+        ids=all_ids,
+        starts=starts,
         scales=scales.astype(np.float32).ravel(),
-        rows=_array(rows),
-        row_starts=_starts(c[:, 5] + 1),
+        rows=word_rows,
+        row_starts=row_starts,
         context_ids=_array(context_ids),
         context_starts=_starts(_array(context_sizes) + 1),
         context_of=_array(context_of),

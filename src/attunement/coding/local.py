@@ -19,12 +19,18 @@ from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import chain, repeat
-from operator import le
+from operator import itemgetter, le
 from pathlib import Path
 
 import numpy as np
 
-from attunement.coding.batch import FastBatch, block_sums, build_batch, paused_gc
+from attunement.coding.batch import (
+    FastBatch,
+    PairTable,
+    block_sums,
+    build_batch,
+    paused_gc,
+)
 from attunement.coding.features import (
     char_ngrams,
     context_flags,
@@ -87,6 +93,7 @@ class LinearModel:
         # cache, and each word is stored once (vectorising ran 15-30% faster side by side).
         shared = {w: w for w in (*self._uni, "<s>", "</s>")}
         self._bi = _keyed(vocab, "b|", ordered, pairs=True, shared=shared)
+        self.pair_table = _pair_table(self._bi, self._uni, len(vocab))
         self._first = _keyed(vocab, "f|", ordered)
         self._first2 = _keyed(vocab, "f2|", ordered, pairs=True, shared=shared)
         self.known_words = sorted(set(self._uni) | set(known_words))  # _uni's objects first
@@ -103,7 +110,7 @@ class LinearModel:
         # Each known word's char n-gram rows summed once (a table derived from the weights):
         # at inference a known word costs one row instead of one per n-gram.
         self._word_row = dict(zip(self.known_words, range(1, len(counts) + 1), strict=True))
-        self._word_len = [0, *counts.tolist()]
+        self.word_lengths = np.concatenate(([0], counts)).astype(np.int64)  # n-grams per row
         starts = np.concatenate(([0], np.cumsum(counts[:-1]))).astype(np.int64)
         self.word_weights = np.zeros((len(counts) + 1, self.weights.shape[1]), dtype=np.float32)
         if len(counts):
@@ -266,15 +273,18 @@ class LinearModel:
         same for the sentences of an utterance) is summed once per utterance by the caller.
 
         ``ids`` gets three blocks (word, char n-grams of unknown words, design), each led by a
-        0; ``rows`` gets the sentence's word rows, led by a 0. Returns the counts (word, char
-        n-grams in all, ids in the unknown-word block, design).
+        0; the word block holds the unigram ids, then one zero slot per bigram (sentence marks
+        included), which :func:`~attunement.coding.batch.fill_pairs` fills for the whole batch
+        at once from the unigram ids (in the same places, so the sums are unchanged).
+        ``rows`` gets the sentence's word rows, led by a 0. Returns the counts (word, char
+        n-grams of unknown words, ids in the unknown-word block, design); the batch adds the
+        known words' n-gram counts (``word_lengths`` of their rows).
         """
         toks, words, design = blocks
         ids.append(0)
         mark = len(ids)
         ids.extend(map(self._uni.get, toks, _ZEROS))
-        seq = ["<s>", *toks, "</s>"]
-        ids.extend(map(self._bi.get, zip(seq, seq[1:], strict=False), _ZEROS))
+        ids.extend(repeat(0, len(toks) + 1))  # the bigrams' slots: see batch.fill_pairs
         if words:
             ids.append(self._first.get(words[0], 0))
             if len(words) > 1:
@@ -283,7 +293,7 @@ class LinearModel:
         word_rows = list(map(self._word_row.get, words, _ZEROS))
         rows.append(0)
         rows.extend(word_rows)
-        n_char = sum(map(self._word_len.__getitem__, word_rows))
+        n_char = 0  # of unknown words; the known words' are counted per batch (word_lengths)
         ids.append(0)
         mark = len(ids)
         if 0 in word_rows:  # words the model never saw: their n-grams (memoised per word)
@@ -364,6 +374,33 @@ def _keyed(
     return dict(zip(zip(words[0::2], words[1::2], strict=True), rows, strict=True))
 
 
+def _pair_table(pairs: dict, unigrams: dict[str, int], n_features: int) -> PairTable:
+    """The bigram rows keyed by the two words' unigram ids (sentence marks get two ids past
+    the vocabulary), so a batch's bigrams are found with one numpy search
+    (:func:`~attunement.coding.batch.fill_pairs`) instead of one dict lookup each.
+
+    Exact, because every bigram the trainer keeps has both words in the unigram table: a
+    feature kept for being in ``MIN_DF`` sentences has words in as many. A model that breaks
+    that is refused rather than silently losing those bigrams."""
+    start, end = n_features + 1, n_features + 2
+    ids = {**unigrams, "<s>": start, "</s>": end}
+    n = len(pairs)
+    table = PairTable.of(
+        np.fromiter(map(ids.get, map(itemgetter(0), pairs), repeat(-1)), np.int64, count=n),
+        np.fromiter(map(ids.get, map(itemgetter(1), pairs), repeat(-1)), np.int64, count=n),
+        np.fromiter(pairs.values(), np.int64, count=n),
+        width=n_features + 3,
+        start=start,
+        end=end,
+    )
+    if table.broken:
+        raise ConfigError(
+            f"{table.broken} bigram features of the coder weights have a word without a "
+            "unigram row; rebuild them with: python scripts/build_coder.py"
+        )
+    return table
+
+
 def _shared(words: list[str], shared: dict[str, str] | None) -> list[str]:
     """The words, each swapped for its ``shared`` object where it has one."""
     return list(map(shared.get, words, words)) if shared else words
@@ -425,7 +462,8 @@ class LocalCoder:
         segs_per = [segment(t) if t and t.strip() else [] for t in texts]
         ids: list[int] = []
         rows: list[int] = []
-        counts: list[int] = []  # per sentence: word, context, char, unknown-block, design, words
+        # per sentence: word, context, char, unknown-block, design, words, tokens
+        counts: list[int] = []
         context_ids: list[int] = []  # one block per utterance (and per heading in it)
         context_sizes: list[int] = []
         context_of: list[int] = []  # per sentence: its context block
@@ -450,7 +488,7 @@ class LocalCoder:
                 context_of.append(block)
                 feats = sentence_features(seg.text, i, n, after, ctx)
                 w, ch, unk, d = vectorise(feats, ids, rows)
-                counts += (w, context_sizes[block], ch, unk, d, len(feats[1]))
+                counts += (w, context_sizes[block], ch, unk, d, len(feats[1]), len(feats[0]))
         if counts:
             batch = build_batch(
                 ids,
@@ -459,6 +497,8 @@ class LocalCoder:
                 context_ids,
                 context_sizes,
                 context_of,
+                pairs=model.pair_table,
+                word_lengths=model.word_lengths,
                 block_weights=model.block_weights,
                 design_scale=model.design_scale,
             )
