@@ -1,10 +1,11 @@
 """The arrays of one scoring batch of the local coder, and how their blocks are summed.
 
 ``LocalCoder`` fills plain lists per batch (feature ids in blocks, word rows, counts); this
-module turns them into numpy arrays with the block starts and scales, and sums weight rows
-per block, exactly as the per-sentence formula would (the same float operations in the same
-order), so the coder's outputs do not depend on how it is batched. ``paused_gc`` pauses the
-cyclic garbage collector for such bulk jobs.
+module turns them into numpy arrays with the block starts and scales, finds the batch's
+bigram rows in one search (:func:`fill_pairs`), and sums weight rows per block, exactly as
+the per-sentence formula would (the same float operations in the same order), so the coder's
+outputs do not depend on how it is batched. ``paused_gc`` pauses the cyclic garbage collector
+for such bulk jobs.
 
 >>> _starts(np.array([2, 3, 1])).tolist()
 [0, 2, 5]

@@ -83,14 +83,15 @@ class LinearModel:
         # weights of the word, context and char blocks (on top of 1/sqrt(count)), chosen by CV
         self.block_weights = tuple(float(x) for x in block_weights)
         # Lookup tables keyed by what extraction yields, so no feature string is built at
-        # inference: unigrams by token, bigrams by token pair, first words likewise, and the
-        # char n-gram ids of every word the model knows (all part of the model, fixed at load).
+        # inference: unigrams by token, first words likewise, bigrams by their words' unigram
+        # ids (``pair_table``, searched per batch; ``_bi``, by token pair, serves the training
+        # path), and the char n-gram ids of every word the model knows (all fixed at load).
         vocab = list(vocab)
         ordered = all(map(le, vocab, vocab[1:]))  # as the trainer writes it
         self._uni = _keyed(vocab, "w|", ordered)
         # The pair and word tables hold the unigram keys' own string objects, not copies: a
         # sentence's lookups then read strings its unigram lookups have just brought into the
-        # cache, and each word is stored once (vectorising ran 15-30% faster side by side).
+        # cache, and each word is stored once.
         shared = {w: w for w in (*self._uni, "<s>", "</s>")}
         self._bi = _keyed(vocab, "b|", ordered, pairs=True, shared=shared)
         self.pair_table = _pair_table(self._bi, self._uni, len(vocab))
