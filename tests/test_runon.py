@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from attunement.coding.runon import WEIGHTS, split_runon, splitter, stretches
@@ -239,3 +240,18 @@ def test_gaps_never_cut(text, before, is_blocked):
     toks = stretches(text)[0]
     g = [t.raw for t in toks].index(before)
     assert blocked(toks, g, text) is is_blocked
+
+
+def test_an_older_weights_format_gives_a_config_error(tmp_path):
+    """Weights in the earlier flat format (names and weights only) are refused with the file
+    and the rebuild command, not a KeyError."""
+    from attunement.coding.runon import Splitter
+    from attunement.errors import ConfigError
+
+    base = tmp_path / "old"
+    np.savez(base.with_suffix(".npz"), features=np.zeros(3, np.uint8), weights=np.zeros(1))
+    base.with_suffix(".json").write_text(
+        WEIGHTS.with_suffix(".json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"old\.npz: no word_keys.*build_runon_splitter"):
+        Splitter.load(base)

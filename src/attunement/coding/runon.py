@@ -369,6 +369,12 @@ class Splitter:
         per group, so loading builds no per-feature strings."""
         meta = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
         with np.load(base.with_suffix(".npz")) as z:
+            missing = [f"{g}_keys" for g in GROUPS if f"{g}_keys" not in z.files]
+            if missing:
+                raise ConfigError(
+                    f"{base.with_suffix('.npz')}: no {', '.join(missing)} (an older format); "
+                    "rebuild it with: python scripts/build_runon_splitter.py"
+                )
             names = _text_of(z["features"])
             values = z["weights"].astype(float).tolist()
             groups = {
