@@ -1,6 +1,7 @@
 """Throughput of the local coder end to end through the CLI (`attune code`), on one core.
 
     .venv/bin/python benchmarks/coder_throughput.py [--utterances 20000] [--repeats 3]
+        [--data FILE ...] [--against REV]
 
 Builds a conversation JSONL of N assistant utterances, then times the whole command
 ``attune code IN --out OUT --quiet`` pinned to one core (``taskset -c 0`` when available),
@@ -15,6 +16,12 @@ is segmented, featurised and scored every time. The one memo is per word (the ch
 n-gram ids of words the model has no row for, ``LinearModel.oov_char_ids``), so the
 in-process figures are given for one cold pass over the distinct texts with a freshly loaded
 model, for all of them and for the held-out ones alone (whose words the model saw least).
+
+``--against REV`` compares with another revision side by side in the same run: it checks REV
+out into a temporary git worktree and alternates the two CLIs run by run on the same input
+(REV's code and weights through ``PYTHONPATH``), so load on a shared machine hits both alike;
+it prints both medians and the median of the paired ratios (each run of this tree over the run
+of REV just before it).
 """
 
 from __future__ import annotations
@@ -76,11 +83,11 @@ def cold_pass(records: list[dict]) -> float:
     return len(records) / (time.process_time() - t0)
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds: user + system of the child) of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -98,7 +105,14 @@ def main() -> int:
         help="only these labelled files (names in coding/data/), e.g. the first-round input: "
         "labelled_support.jsonl labelled_tasks.jsonl labelled_extra.jsonl",
     )
+    ap.add_argument(
+        "--against",
+        metavar="REV",
+        help="also time this git revision (e.g. HEAD~3 or a commit), alternating run by run",
+    )
     args = ap.parse_args()
+    if args.against:
+        return compare(args.against, args.utterances, args.repeats, args.data)
     records = all_records(args.data)
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     with tempfile.TemporaryDirectory() as tmp:
@@ -156,6 +170,47 @@ def main() -> int:
         f"pinned with taskset: {bool(pin)}; 1-min load average {load:.1f} on {os.cpu_count()} "
         f"CPUs; runs (wall s): {', '.join(f'{w:.2f}' for w, _ in runs)}"
     )
+    return 0
+
+
+def compare(rev: str, n_utterances: int, repeats: int, names: list[str] | None) -> int:
+    """Time the CLI of ``rev`` and of this tree alternately on one input (see the module
+    docstring); the worktree is removed afterwards."""
+    repo = Path(__file__).resolve().parents[1]
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        git = ["git", "-C", str(repo)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(base), rev], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
+            n = build_input(src, n_utterances, all_records(names))
+            cli = [*pin, sys.executable, "-m", "attunement.cli.main", "code", str(src), "--out"]
+            envs = {
+                rev: {**os.environ, "PYTHONPATH": str(base / "src")},
+                "this tree": {**os.environ, "PYTHONPATH": str(repo / "src")},
+            }
+            startup = statistics.median(
+                timed([*pin, sys.executable, "-c", "pass"])[0] for _ in range(3)
+            )
+            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in envs}
+            for _ in range(repeats):
+                for name, env in envs.items():
+                    runs[name].append(timed([*cli, str(out), "--quiet"], env))
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(base)], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    print(f"{n} utterances, {repeats} alternating runs each, pinned: {bool(pin)}, "
+          f"1-min load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'CLI utterances/s (one core, minus start-up)':44s} {'median':>8s} {'runs':>30s}")
+    rates = {name: [n / (w - startup) for w, _ in rs] for name, rs in runs.items()}
+    for name, r in rates.items():
+        label = f"  {name}"
+        print(f"{label:44s} {statistics.median(r):8.0f} {', '.join(f'{x:.0f}' for x in r):>30s}")
+    paired = [b / a for a, b in zip(rates[rev], rates["this tree"], strict=True)]
+    label = f"this tree / {rev}, median of paired runs"
+    print(f"{label:44s} {statistics.median(paired):8.2f}")
     return 0
 
 
