@@ -94,6 +94,23 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     return wall, cpu
 
 
+def pinned() -> list[str]:
+    """The command prefix that pins a run to one core (none where ``taskset`` is missing)."""
+    return ["taskset", "-c", "0"] if shutil.which("taskset") else []
+
+
+def code_command(pin: list[str], src: Path, out: Path) -> list[str]:
+    """``attune code SRC --out OUT --quiet`` through this interpreter, pinned."""
+    return [*pin, sys.executable, "-m", "attunement.cli.main", "code", str(src), "--out",
+            str(out), "--quiet"]  # fmt: skip
+
+
+def startup_seconds(pin: list[str]) -> tuple[float, float]:
+    """The interpreter's own start-up (wall, CPU seconds; median of 3), subtracted from runs."""
+    starts = [timed([*pin, sys.executable, "-c", "pass"]) for _ in range(3)]
+    return statistics.median(w for w, _ in starts), statistics.median(c for _, c in starts)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--utterances", type=int, default=20_000)
@@ -114,33 +131,18 @@ def main() -> int:
     if args.against:
         return compare(args.against, args.utterances, args.repeats, args.data)
     records = all_records(args.data)
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    pin = pinned()
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
         n = build_input(src, args.utterances, records)
         one = Path(tmp) / "one.jsonl"
         build_input(one, 1, records)
-        cli = [
-            *pin,
-            sys.executable,
-            "-m",
-            "attunement.cli.main",
-            "code",
-            str(src),
-            "--out",
-            str(out),
-            "--quiet",
-        ]
-        starts = [timed([*pin, sys.executable, "-c", "pass"]) for _ in range(3)]
-        startup = statistics.median(w for w, _ in starts)
-        startup_cpu = statistics.median(c for _, c in starts)
+        cli = code_command(pin, src, out)
+        startup, startup_cpu = startup_seconds(pin)
         runs = [timed(cli) for _ in range(args.repeats)]
         coded = sum(1 for _ in out.open(encoding="utf-8"))
         # fixed cost of a run: imports, reading, loading the model, one utterance
-        fixed = statistics.median(
-            timed([*cli[: cli.index(str(src))], str(one), *cli[cli.index(str(src)) + 1 :]])[1]
-            for _ in range(3)
-        )
+        fixed = statistics.median(timed(code_command(pin, one, out))[1] for _ in range(3))
     wall = statistics.median(w for w, _ in runs)
     cpu = statistics.median(c for _, c in runs)
     load = os.getloadavg()[0]
@@ -177,7 +179,7 @@ def compare(rev: str, n_utterances: int, repeats: int, names: list[str] | None) 
     """Time the CLI of ``rev`` and of this tree alternately on one input (see the module
     docstring); the worktree is removed afterwards."""
     repo = Path(__file__).resolve().parents[1]
-    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    pin = pinned()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         git = ["git", "-C", str(repo)]
@@ -186,18 +188,16 @@ def compare(rev: str, n_utterances: int, repeats: int, names: list[str] | None) 
         try:
             src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
             n = build_input(src, n_utterances, all_records(names))
-            cli = [*pin, sys.executable, "-m", "attunement.cli.main", "code", str(src), "--out"]
+            cli = code_command(pin, src, out)
             envs = {
                 rev: {**os.environ, "PYTHONPATH": str(base / "src")},
                 "this tree": {**os.environ, "PYTHONPATH": str(repo / "src")},
             }
-            startup = statistics.median(
-                timed([*pin, sys.executable, "-c", "pass"])[0] for _ in range(3)
-            )
+            startup = startup_seconds(pin)[0]
             runs: dict[str, list[tuple[float, float]]] = {name: [] for name in envs}
             for _ in range(repeats):
                 for name, env in envs.items():
-                    runs[name].append(timed([*cli, str(out), "--quiet"], env))
+                    runs[name].append(timed(cli, env))
         finally:
             subprocess.run([*git, "worktree", "remove", "--force", str(base)], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from attunement.coding.taxonomy import ACTS  # noqa: E402
+from attunement.coding.train import data_files  # noqa: E402
 
 SOURCES = {"emotional_support", "counselling", "everyday_task", "ambiguous_request"}
 REGISTERS = {"terse", "chatty", "typos", "formatted", "plain"}
-DATA = Path(__file__).resolve().parents[1] / "src" / "attunement" / "coding" / "data"
 _WORD = re.compile(r"[A-Za-z0-9]")
 
 
@@ -87,7 +87,7 @@ def main(paths: list[str]) -> int:
         bad += 1
     # ids must be unique across every data file, not only the ones checked
     checked = {Path(p).resolve() for p in paths}
-    for other in sorted(DATA.glob("labelled_*.jsonl")):
+    for other in data_files():
         if other.resolve() in checked:
             continue
         for line in other.read_text(encoding="utf-8").splitlines():

@@ -107,7 +107,7 @@ def fill_pairs(
     """
     lengths = n_tokens + 1
     total = int(lengths.sum())
-    if not total:
+    if not total or not len(table.keys):  # the slots already hold row 0
         return
     j = np.arange(total) - np.repeat(_starts(lengths), lengths)  # slot index in its sentence
     shift = np.repeat(lengths, lengths)
@@ -117,9 +117,6 @@ def fill_pairs(
     right = ids[slots - shift + 1]
     right[j == shift - 1] = table.end
     keys = left * table.width + right
-    if not len(table.keys):
-        ids[slots] = 0
-        return
     pos = np.searchsorted(table.keys, keys)
     np.minimum(pos, len(table.keys) - 1, out=pos)
     ids[slots] = np.where(table.keys[pos] == keys, table.rows[pos], 0)

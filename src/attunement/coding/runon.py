@@ -310,11 +310,7 @@ class Splitter:
     def weights(self) -> dict[str, float]:
         """Feature name -> weight (the training-time view; made from the tables on demand)."""
         if self._weights is None:
-            flat = {
-                (f"{tmpl}={key}" if tmpl else key): value
-                for tmpl, keyed in self.tables.items()
-                for key, value in keyed.items()
-            }
+            flat = _flat(self.tables)
             for group, names in GROUPS.items():
                 for key, row in self.groups[group].items():
                     for name, value in zip(names, row, strict=True):
@@ -346,16 +342,8 @@ class Splitter:
             keys = sorted(self.groups[group])
             out[f"{group}_keys"] = _text_array(keys)
             out[group] = np.array([self.groups[group][k] for k in keys], dtype=np.float16)
-        names = sorted(
-            (f"{tmpl}={key}" if tmpl else key)
-            for tmpl, keyed in self.tables.items()
-            for key in keyed
-        )
-        flat = {
-            (f"{tmpl}={key}" if tmpl else key): value
-            for tmpl, keyed in self.tables.items()
-            for key, value in keyed.items()
-        }
+        flat = _flat(self.tables)
+        names = sorted(flat)
         out["features"] = _text_array(names)
         out["weights"] = np.array([flat[k] for k in names], dtype=np.float16)
         out["bias"] = np.array([self.bias], dtype=np.float32)
@@ -468,6 +456,15 @@ def _tables_of_sorted(names: list[str], values: list[float]) -> dict[str, dict[s
         tables[tmpl] = dict(zip([n[cut:] for n in names[i:end]], values[i:end], strict=True))
         i = end
     return tables
+
+
+def _flat(tables: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Feature name ("p1=so", or the bare name of the "" template) -> weight."""
+    return {
+        (f"{tmpl}={key}" if tmpl else key): value
+        for tmpl, keyed in tables.items()
+        for key, value in keyed.items()
+    }
 
 
 def _text_array(words: list[str]) -> np.ndarray:
