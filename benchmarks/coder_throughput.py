@@ -183,8 +183,11 @@ def compare(rev: str, n_utterances: int, repeats: int, names: list[str] | None) 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         git = ["git", "-C", str(repo)]
-        subprocess.run([*git, "worktree", "add", "--detach", str(base), rev], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        add = [*git, "worktree", "add", "--detach", str(base), rev]
+        added = subprocess.run(add, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if added.returncode:
+            lines = added.stderr.strip().splitlines() or ["git failed"]
+            sys.exit(f"--against {rev}: cannot check it out ({lines[-1]})")
         try:
             src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
             n = build_input(src, n_utterances, all_records(names))
