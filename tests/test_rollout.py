@@ -158,7 +158,10 @@ def slow_server_for(delay: float) -> FaultServer:
 
 @pytest.fixture
 def slow_server() -> Iterator[FaultServer]:
-    with slow_server_for(delay=0.25) as server:
+    # 0.5 s a call: the 8 dialogues take about 4 s, so the test's poll (every 0.05 s) sees 2
+    # finished and signals long before the run ends, even when this shared machine stalls the
+    # test process for a second or two (at 0.25 s a fresh-clone run once finished first)
+    with slow_server_for(delay=0.5) as server:
         yield server
 
 
