@@ -5,7 +5,8 @@
 
 Prints: per-act precision / recall / F1 and support, macro-F1 with a 95% bootstrap interval
 (clustered by utterance), group-level macro-F1, the confusion matrix (gold rows), and the same
-end to end (the segmenter's units aligned to the gold sentences by character overlap). With
+end to end (the segmenter's units aligned to the gold sentences by character overlap), and
+macro-F1 per data file, round of writing and register. With
 ``--llm`` it codes the held-out utterances with the LLM judge too and prints the judge's macro-F1
 and the sentence-level agreement (raw and Cohen's kappa) between the two coders.
 The held-out split is never used to train or tune (see the weights metadata for the rule).
@@ -104,6 +105,9 @@ ROUNDS: dict[str, tuple[str, ...]] = {
         "access", "driving", "language", "separation", "smallbiz", "tenancy", "travel",
         "volunteer",
     ),
+    # round 9: transcribed speech (register "spoken"); the brief gave an act spread and one
+    # example sentence per act, and writers read a few lines of the mi and helpline files
+    "round 9": ("spoken_clinic", "spoken_helpline", "spoken_mi", "spoken_tasks"),
 }  # fmt: skip
 LATER = "later rounds"  # every file not named above
 
@@ -204,6 +208,39 @@ def print_cut_kinds(gold: list[str], units: list[str], e2e: list[str], kinds: li
     return out
 
 
+def print_by_register(
+    registers: list[str],
+    gold: list[str],
+    units: list[str],
+    e2e: list[str],
+    kinds: list[str],
+    clusters: list[str],
+) -> dict[str, dict]:
+    """Held-out macro-F1 per register (terse, chatty, typos, formatted, plain, spoken) on gold
+    units and end to end, the end-to-end one with a 95% interval clustered by utterance, and
+    the share of gold sentences the segmenter joined to a neighbour: which kinds of text the
+    coder or the segmenter still reads worst."""
+    print(f"\nheld-out by register {'macro-F1 units':>15s} {'macro-F1 end to end [95% CI]':>29s} "
+          f"{'joined':>7s} {'n':>6s}")  # fmt: skip
+    out = {}
+    for reg in sorted(set(registers)):
+        idx = [i for i, r in enumerate(registers) if r == reg]
+        pick = lambda xs, idx=idx: [xs[i] for i in idx]  # noqa: E731
+        m_u = act_metrics(pick(gold), pick(units))["macro_f1"]
+        m_e = act_metrics(pick(gold), pick(e2e))["macro_f1"]
+        ci = macro_ci(pick(gold), pick(e2e), pick(clusters))
+        joined = sum(kinds[i] in ("joined to a neighbour", "both") for i in idx) / len(idx)
+        print(f"  {reg:17s} {m_u:15.3f} {ci.fmt(3):>29s} {joined:7.3f} {len(idx):6d}")
+        out[reg] = {
+            "macro_f1_gold_units": m_u,
+            "macro_f1_end_to_end": m_e,
+            "macro_f1_end_to_end_ci": ci.model_dump(),
+            "joined_share": joined,
+            "n": len(idx),
+        }
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Local coder accuracy on the held-out split.")
     ap.add_argument(
@@ -260,6 +297,8 @@ def main() -> int:
     print(f"macro-F1 95% CI: {macro_ci(g2, p2, c2).fmt(3)}")
     assert g2 == gold  # the same sentences in the same order as the gold-unit scoring
     cuts = print_cut_kinds(gold, pred, p2, kinds)
+    registers = [rec["register"] for rec in records for _ in rec["labels"]]
+    by_register = print_by_register(registers, gold, pred, p2, kinds, c2)
     out = {
         "heldout": m,
         "heldout_macro_f1_ci": ci.model_dump(),
@@ -268,6 +307,7 @@ def main() -> int:
         "end_to_end": m2,
         "end_to_end_by_cut": cuts,
         "by_round": by_round,
+        "by_register": by_register,
     }
 
     if args.llm:

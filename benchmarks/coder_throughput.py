@@ -1,7 +1,7 @@
 """Throughput of the local coder end to end through the CLI (`attune code`), on one core.
 
     .venv/bin/python benchmarks/coder_throughput.py [--utterances 20000] [--repeats 3]
-        [--data FILE ...] [--against REV]
+        [--data FILE ...] [--against REV] [--python PATH]
 
 Builds a conversation JSONL of N assistant utterances, then times the whole command
 ``attune code IN --out OUT --quiet`` pinned to one core (``taskset -c 0`` when available),
@@ -21,7 +21,9 @@ model, for all of them and for the held-out ones alone (whose words the model sa
 out into a temporary git worktree and alternates the two CLIs run by run on the same input
 (REV's code and weights through ``PYTHONPATH``), so load on a shared machine hits both alike;
 it prints both medians and the median of the paired ratios (each run of this tree over the run
-of REV just before it).
+of REV just before it). ``--python PATH`` does the same for this tree's code under another
+interpreter (one with the core dependencies installed, e.g. a Python 3.13 virtual
+environment), each interpreter's own start-up subtracted from its runs.
 """
 
 from __future__ import annotations
@@ -99,15 +101,15 @@ def pinned() -> list[str]:
     return ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
 
-def code_command(pin: list[str], src: Path, out: Path) -> list[str]:
-    """``attune code SRC --out OUT --quiet`` through this interpreter, pinned."""
-    return [*pin, sys.executable, "-m", "attunement.cli.main", "code", str(src), "--out",
+def code_command(pin: list[str], src: Path, out: Path, python: str = sys.executable) -> list[str]:
+    """``attune code SRC --out OUT --quiet`` through an interpreter (this one), pinned."""
+    return [*pin, python, "-m", "attunement.cli.main", "code", str(src), "--out",
             str(out), "--quiet"]  # fmt: skip
 
 
-def startup_seconds(pin: list[str]) -> tuple[float, float]:
+def startup_seconds(pin: list[str], python: str = sys.executable) -> tuple[float, float]:
     """The interpreter's own start-up (wall, CPU seconds; median of 3), subtracted from runs."""
-    starts = [timed([*pin, sys.executable, "-c", "pass"]) for _ in range(3)]
+    starts = [timed([*pin, python, "-c", "pass"]) for _ in range(3)]
     return statistics.median(w for w, _ in starts), statistics.median(c for _, c in starts)
 
 
@@ -127,9 +129,15 @@ def main() -> int:
         metavar="REV",
         help="also time this git revision (e.g. HEAD~3 or a commit), alternating run by run",
     )
+    ap.add_argument(
+        "--python",
+        metavar="PATH",
+        help="also time this tree under this interpreter (with the core dependencies)",
+    )
     args = ap.parse_args()
-    if args.against:
-        return compare(args.against, args.utterances, args.repeats, args.data)
+    if args.against or args.python:
+        return compare(args.utterances, args.repeats, args.data, rev=args.against,
+                       python=args.python)  # fmt: skip
     records = all_records(args.data)
     pin = pinned()
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,45 +183,64 @@ def main() -> int:
     return 0
 
 
-def compare(rev: str, n_utterances: int, repeats: int, names: list[str] | None) -> int:
-    """Time the CLI of ``rev`` and of this tree alternately on one input (see the module
-    docstring); the worktree is removed afterwards."""
+def compare(
+    n_utterances: int,
+    repeats: int,
+    names: list[str] | None,
+    *,
+    rev: str | None = None,
+    python: str | None = None,
+) -> int:
+    """Time this tree's CLI and that of ``rev`` (a temporary git worktree, removed afterwards)
+    or of this tree under ``python``, alternately on one input (see the module docstring)."""
     repo = Path(__file__).resolve().parents[1]
     pin = pinned()
+    here = {**os.environ, "PYTHONPATH": str(repo / "src")}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         git = ["git", "-C", str(repo)]
-        add = [*git, "worktree", "add", "--detach", str(base), rev]
-        added = subprocess.run(add, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if added.returncode:
-            lines = added.stderr.strip().splitlines() or ["git failed"]
-            sys.exit(f"--against {rev}: cannot check it out ({lines[-1]})")
+        # name -> (interpreter, environment); "this tree" last, so each pair is other, then it
+        contenders: dict[str, tuple[str, dict[str, str]]] = {}
+        if python:
+            ask = [python, "-c", "import platform; print(platform.python_version())"]
+            try:
+                version = subprocess.run(ask, capture_output=True, text=True, check=True)
+            except (OSError, subprocess.CalledProcessError) as exc:
+                sys.exit(f"--python {python}: cannot run it ({exc})")
+            contenders[f"python {version.stdout.strip()}"] = (python, here)
+        if rev:
+            add = [*git, "worktree", "add", "--detach", str(base), rev]
+            added = subprocess.run(add, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)  # fmt: skip
+            if added.returncode:
+                lines = added.stderr.strip().splitlines() or ["git failed"]
+                sys.exit(f"--against {rev}: cannot check it out ({lines[-1]})")
+            contenders[rev] = (sys.executable, {**os.environ, "PYTHONPATH": str(base / "src")})
+        contenders["this tree"] = (sys.executable, here)
         try:
             src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
             n = build_input(src, n_utterances, all_records(names))
-            cli = code_command(pin, src, out)
-            envs = {
-                rev: {**os.environ, "PYTHONPATH": str(base / "src")},
-                "this tree": {**os.environ, "PYTHONPATH": str(repo / "src")},
-            }
-            startup = startup_seconds(pin)[0]
-            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in envs}
+            startup = {name: startup_seconds(pin, exe)[0] for name, (exe, _) in contenders.items()}
+            runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
             for _ in range(repeats):
-                for name, env in envs.items():
-                    runs[name].append(timed(cli, env))
+                for name, (exe, env) in contenders.items():
+                    runs[name].append(timed(code_command(pin, src, out, exe), env))
         finally:
-            subprocess.run([*git, "worktree", "remove", "--force", str(base)], check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            if rev:
+                subprocess.run([*git, "worktree", "remove", "--force", str(base)], check=False,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     print(f"{n} utterances, {repeats} alternating runs each, pinned: {bool(pin)}, "
-          f"1-min load {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"1-min load {os.getloadavg()[0]:.1f}; this tree runs under Python "
+          f"{sys.version.split()[0]}")  # fmt: skip
     print(f"{'CLI utterances/s (one core, minus start-up)':44s} {'median':>8s} {'runs':>30s}")
-    rates = {name: [n / (w - startup) for w, _ in rs] for name, rs in runs.items()}
+    rates = {name: [n / (w - startup[name]) for w, _ in rs] for name, rs in runs.items()}
     for name, r in rates.items():
         label = f"  {name}"
         print(f"{label:44s} {statistics.median(r):8.0f} {', '.join(f'{x:.0f}' for x in r):>30s}")
-    paired = [b / a for a, b in zip(rates[rev], rates["this tree"], strict=True)]
-    label = f"this tree / {rev}, median of paired runs"
-    print(f"{label:44s} {statistics.median(paired):8.2f}")
+    for name in list(rates)[:-1]:
+        paired = [b / a for a, b in zip(rates[name], rates["this tree"], strict=True)]
+        label = f"this tree / {name}, median of paired runs"
+        print(f"{label:44s} {statistics.median(paired):8.2f}")
     return 0
 
 

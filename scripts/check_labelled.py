@@ -18,7 +18,7 @@ from attunement.coding.taxonomy import ACTS  # noqa: E402
 from attunement.coding.train import data_files  # noqa: E402
 
 SOURCES = {"emotional_support", "counselling", "everyday_task", "ambiguous_request"}
-REGISTERS = {"terse", "chatty", "typos", "formatted", "plain"}
+REGISTERS = {"terse", "chatty", "typos", "formatted", "plain", "spoken"}
 _WORD = re.compile(r"[A-Za-z0-9]")
 
 

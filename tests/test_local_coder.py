@@ -420,3 +420,29 @@ def test_weights_whose_bigram_words_lack_unigram_rows_are_refused():
     vocab = ["b|so sad", "w|so"]  # "sad" has no unigram row
     with pytest.raises(ConfigError, match="1 bigram features"):
         LinearModel(vocab, np.zeros((3, 2), dtype=np.float32), np.zeros(2), ["validate", "other"])
+
+
+def test_shipped_labelled_data_passes_its_checker(tmp_path):
+    """Every shipped data file passes ``scripts/check_labelled.py`` (known sources and
+    registers, acts, labels that are in-order substrings covering the text, unique ids); and
+    the checker does catch a bad line, naming the file, the line and why."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    script = root / "scripts" / "check_labelled.py"
+    from attunement.coding.train import data_files
+
+    files = [str(p) for p in data_files()]
+    ok = subprocess.run([sys.executable, str(script), *files], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout[-2000:]
+    assert ", 0 bad lines" in ok.stdout
+    bad = tmp_path / "labelled_bad.jsonl"
+    line = {"id": "bad-0001", "source": "counselling", "register": "whispered",
+            "context": "hi", "text": "Mm-hmm. Go on.",
+            "labels": [["Mm-hmm.", "acknowledge"]]}  # fmt: skip
+    bad.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    caught = subprocess.run([sys.executable, str(script), str(bad)], capture_output=True, text=True)
+    assert caught.returncode == 1
+    assert f"{bad}:1: register 'whispered'" in caught.stdout
+    assert "text not covered by labels: 'Go on.'" in caught.stdout
