@@ -6,7 +6,8 @@
 Prints: per-act precision / recall / F1 and support, macro-F1 with a 95% bootstrap interval
 (clustered by utterance), group-level macro-F1, the confusion matrix (gold rows), and the same
 end to end (the segmenter's units aligned to the gold sentences by character overlap), and
-macro-F1 per data file, round of writing and register. With
+macro-F1 per data file, round of writing and register, and how well the output confidences are
+calibrated (reliability table, expected calibration error, accuracy at a confidence cut). With
 ``--llm`` it codes the held-out utterances with the LLM judge too and prints the judge's macro-F1
 and the sentence-level agreement (raw and Cohen's kappa) between the two coders.
 The held-out split is never used to train or tune (see the weights metadata for the rule).
@@ -36,7 +37,12 @@ from attunement.coding.train import (  # noqa: E402
     heldout_records,
     load_labelled,
 )
-from attunement.stats import bootstrap_stat, cohen_kappa  # noqa: E402
+from attunement.stats import (  # noqa: E402
+    bootstrap_stat,
+    calibration_bins,
+    cohen_kappa,
+    expected_calibration_error,
+)
 
 
 def macro_ci(gold: list[str], pred: list[str], clusters: list[str]):
@@ -150,12 +156,12 @@ def print_by_file(
 
 def end_to_end(
     coder: LocalCoder, records: list[dict]
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Segment + code each held-out utterance; each gold sentence takes the act of the unit
-    that overlaps it most. Also returns how the segmenter cut each gold sentence
-    (:func:`cut_kind`)."""
+) -> tuple[list[str], list[str], list[str], list[str], list[float]]:
+    """Segment + code each held-out utterance; each gold sentence takes the act (and the
+    confidence) of the unit that overlaps it most. Also returns how the segmenter cut each
+    gold sentence (:func:`cut_kind`)."""
     coded = coder.code_many([r["text"] for r in records], [r.get("context") for r in records])
-    gold, pred, clusters, kinds = [], [], [], []
+    gold, pred, clusters, kinds, confidence = [], [], [], [], []
     for rec, cu in zip(records, coded, strict=True):
         pos = 0
         for sent, act in rec["labels"]:
@@ -169,9 +175,10 @@ def end_to_end(
                     best, best_overlap = s, overlap
             gold.append(act)
             pred.append(best.act if best is not None else "other")
+            confidence.append(best.confidence if best is not None else 0.0)
             clusters.append(rec["id"])
             kinds.append(cut_kind(rec["text"], a, b, cu.spans))
-    return gold, pred, clusters, kinds
+    return gold, pred, clusters, kinds, confidence
 
 
 CUT_KINDS = ("same unit", "cut inside", "joined to a neighbour", "both")
@@ -241,6 +248,35 @@ def print_by_register(
     return out
 
 
+def print_calibration(
+    gold: list[str], pred: list[str], confidence: list[float], clusters: list[str]
+) -> dict:
+    """Are the output confidences probabilities? The reliability table of the end-to-end
+    predictions (per confidence bin: share, mean confidence, accuracy), the expected
+    calibration error with a 95% interval clustered by utterance, and the accuracy kept when
+    only units at or above a confidence are trusted (the rest sent to, say, the LLM judge)."""
+    correct = np.array([g == p for g, p in zip(gold, pred, strict=True)])
+    conf = np.array(confidence)
+    print(f"\ncalibration, end to end {'share':>8s} {'confidence':>11s} {'accuracy':>9s}")
+    bins = calibration_bins(correct, conf)
+    for b in bins:
+        if b.n:
+            label = f"  [{b.low:.1f}, {b.high:.1f}{']' if b.high == 1.0 else ')'}"
+            print(f"{label:23s} {b.n / len(conf):8.3f} {b.mean_confidence:11.3f} {b.accuracy:9.3f}")
+    ece = bootstrap_stat(
+        lambda idx: expected_calibration_error(correct[idx], conf[idx]), clusters, n_boot=300
+    )
+    print(f"expected calibration error (95% CI): {ece.fmt(3)}")
+    print(f"{'trust units with confidence >=':31s} {'coverage':>8s} {'accuracy':>9s}")
+    kept = {}
+    for cut in (0.5, 0.7, 0.9):
+        keep = conf >= cut
+        cover, acc = float(keep.mean()), float(correct[keep].mean()) if keep.any() else None
+        print(f"  {cut:<29.1f} {cover:8.3f} {acc if acc is not None else float('nan'):9.3f}")
+        kept[str(cut)] = {"coverage": cover, "accuracy": acc}
+    return {"bins": [b.model_dump() for b in bins], "ece": ece.model_dump(), "selective": kept}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Local coder accuracy on the held-out split.")
     ap.add_argument(
@@ -291,7 +327,7 @@ def main() -> int:
 
     coder = LocalCoder(model)
     records = heldout_records(files)
-    g2, p2, c2, kinds = end_to_end(coder, records)
+    g2, p2, c2, kinds, conf2 = end_to_end(coder, records)
     m2 = act_metrics(g2, p2)
     print_table("Held-out, end to end (segmenter + coder, aligned to gold sentences)", m2)
     print(f"macro-F1 95% CI: {macro_ci(g2, p2, c2).fmt(3)}")
@@ -299,6 +335,7 @@ def main() -> int:
     cuts = print_cut_kinds(gold, pred, p2, kinds)
     registers = [rec["register"] for rec in records for _ in rec["labels"]]
     by_register = print_by_register(registers, gold, pred, p2, kinds, c2)
+    calibration = print_calibration(g2, p2, conf2, c2)
     out = {
         "heldout": m,
         "heldout_macro_f1_ci": ci.model_dump(),
@@ -308,6 +345,7 @@ def main() -> int:
         "end_to_end_by_cut": cuts,
         "by_round": by_round,
         "by_register": by_register,
+        "calibration_end_to_end": calibration,
     }
 
     if args.llm:

@@ -160,7 +160,7 @@ def slow_server_for(delay: float) -> FaultServer:
 def slow_server() -> Iterator[FaultServer]:
     # 0.5 s a call: the 8 dialogues take about 4 s, so the test's poll (every 0.05 s) sees 2
     # finished and signals long before the run ends, even when this shared machine stalls the
-    # test process for a second or two (at 0.25 s a fresh-clone run once finished first)
+    # test process for a second or two
     with slow_server_for(delay=0.5) as server:
         yield server
 
@@ -177,7 +177,16 @@ def _start_and_kill(out: Path, server: FaultServer, tmp_path: Path, sig: int) ->
         "--max-connections", "2", "--no-cache", "--out", str(out), "--quiet",
     ]  # fmt: skip
     env = {**os.environ, "ATTUNE_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A shell starts background jobs with SIGINT ignored, and children inherit that (Python
+    # then installs no Ctrl-C handler): give the run the default, as a terminal would, so the
+    # test means the same under `.ci/run &` as in a terminal.
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     conv_path = out / CONVERSATIONS_FILE
     deadline = time.monotonic() + 90
     while len(_lines(conv_path)) < 2 and proc.poll() is None and time.monotonic() < deadline:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from attunement.stats import bootstrap_mean, bootstrap_ratio, bootstrap_stat
 
@@ -47,3 +48,22 @@ def test_stat_on_indices():
     est = bootstrap_stat(lambda idx: float(np.median(x[idx])), ["a", "b", "c", "d"], seed=0)
     assert est.value == 2.5
     assert est.low <= est.value <= est.high
+
+
+def test_calibration_bins_and_error():
+    """A reliability table bins by confidence (the last bin holds 1.0) and the error weighs
+    each bin's |accuracy - confidence| by its share; a coder right as often as it says has
+    error 0, one that says 0.95 and is right half the time has 0.45."""
+    from attunement.stats import calibration_bins, expected_calibration_error
+
+    conf = [0.55, 0.55, 0.65, 0.95, 1.0]
+    ok = [True, False, True, True, True]
+    bins = calibration_bins(ok, conf)
+    assert [b.n for b in bins] == [0, 2, 1, 0, 0, 2]
+    assert bins[1].accuracy == 0.5 and bins[1].mean_confidence == pytest.approx(0.55)
+    assert bins[-1].mean_confidence == pytest.approx(0.975)
+    # 2/5 * |0.5 - 0.55| + 1/5 * |1 - 0.65| + 2/5 * |1 - 0.975|
+    assert expected_calibration_error(ok, conf) == pytest.approx(0.02 + 0.07 + 0.01)
+    assert expected_calibration_error([True] * 8 + [False] * 2, [0.8] * 10) == pytest.approx(0)
+    assert expected_calibration_error([True, False] * 5, [0.95] * 10) == pytest.approx(0.45)
+    assert expected_calibration_error([], []) is None

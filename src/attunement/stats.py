@@ -158,3 +158,68 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:
     po = float(np.mean([x == y for x, y in zip(a, b, strict=True)]))
     pe = float((pa * pb).sum())
     return None if pe >= 1.0 else (po - pe) / (1 - pe)
+
+
+# Confidence bins for reliability tables: equal width, the first starting at 0 (a coder's
+# top-class probability is at least 1 / n_classes, so the low bins are usually empty).
+CALIBRATION_EDGES: tuple[float, ...] = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+class CalibrationBin(BaseModel):
+    """One confidence bin of a reliability table: how sure the coder said it was, and how
+    often it was right."""
+
+    low: float
+    high: float
+    n: int
+    mean_confidence: float | None
+    accuracy: float | None
+
+
+def calibration_bins(
+    correct: Sequence[bool],
+    confidence: Sequence[float],
+    edges: Sequence[float] = CALIBRATION_EDGES,
+) -> list[CalibrationBin]:
+    """Reliability table: per bin [low, high) (the last bin includes 1.0), the count, the
+    mean confidence and the accuracy of the predictions whose confidence falls in it.
+
+    >>> [(b.n, b.accuracy) for b in calibration_bins([True, False, True], [0.95, 0.55, 0.92])]
+    [(0, None), (1, 0.0), (0, None), (0, None), (0, None), (2, 1.0)]
+    """
+    ok = np.asarray(correct, dtype=bool)
+    conf = np.asarray(confidence, dtype=float)
+    where = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, len(edges) - 2)
+    out = []
+    for i, (low, high) in enumerate(zip(edges, edges[1:], strict=False)):
+        hit = where == i
+        n = int(hit.sum())
+        out.append(
+            CalibrationBin(
+                low=low,
+                high=high,
+                n=n,
+                mean_confidence=float(conf[hit].mean()) if n else None,
+                accuracy=float(ok[hit].mean()) if n else None,
+            )
+        )
+    return out
+
+
+def expected_calibration_error(
+    correct: Sequence[bool],
+    confidence: Sequence[float],
+    edges: Sequence[float] = CALIBRATION_EDGES,
+) -> float | None:
+    """The bins' |accuracy - mean confidence|, weighted by their share of the predictions
+    (0 is perfectly calibrated; None with no predictions).
+
+    >>> round(expected_calibration_error([True, True, False, False], [0.9, 0.9, 0.9, 0.9]), 3)
+    0.4
+    """
+    bins = calibration_bins(correct, confidence, edges)
+    total = sum(b.n for b in bins)
+    if not total:
+        return None
+    gap = sum(b.n * abs(b.accuracy - b.mean_confidence) for b in bins if b.n)
+    return gap / total
