@@ -333,7 +333,7 @@ def main() -> int:
     print(f"macro-F1 95% CI: {macro_ci(g2, p2, c2).fmt(3)}")
     assert g2 == gold  # the same sentences in the same order as the gold-unit scoring
     cuts = print_cut_kinds(gold, pred, p2, kinds)
-    registers = [rec["register"] for rec in records for _ in rec["labels"]]
+    registers = [rec.get("register", "unknown") for rec in records for _ in rec["labels"]]
     by_register = print_by_register(registers, gold, pred, p2, kinds, c2)
     calibration = print_calibration(g2, p2, conf2, c2)
     out = {
