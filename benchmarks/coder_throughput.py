@@ -1,7 +1,7 @@
 """Throughput of the local coder end to end through the CLI (`attune code`), on one core.
 
     .venv/bin/python benchmarks/coder_throughput.py [--utterances 20000] [--repeats 3]
-        [--data FILE ...] [--against REV] [--python PATH]
+        [--data FILE ...] [--against REV] [--python PATH] [--pure-python]
 
 Builds a conversation JSONL of N assistant utterances, then times the whole command
 ``attune code IN --out OUT --quiet`` pinned to one core (``taskset -c 0`` when available),
@@ -23,7 +23,11 @@ out into a temporary git worktree and alternates the two CLIs run by run on the 
 it prints both medians and the median of the paired ratios (each run of this tree over the run
 of REV just before it). ``--python PATH`` does the same for this tree's code under another
 interpreter (one with the core dependencies installed, e.g. a Python 3.13 virtual
-environment), each interpreter's own start-up subtracted from its runs.
+environment), each interpreter's own start-up subtracted from its runs. ``--pure-python`` does
+the same for this tree with its compiled per-sentence path switched off (``ATTUNE_PURE_PYTHON=1``:
+the Python reference, what an install without a C compiler runs).
+
+Whether the compiled path is on in the plain runs is printed with the table.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from attunement.coding.fastpath import native_module  # noqa: E402
 from attunement.coding.local import LinearModel, LocalCoder, weights_path  # noqa: E402
 from attunement.coding.train import data_files, is_heldout, load_labelled  # noqa: E402
 
@@ -96,6 +101,12 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     return wall, cpu
 
 
+def compiled_path() -> str:
+    """Whether this tree's runs use the compiled per-sentence path."""
+    on = native_module() is not None
+    return "compiled per-sentence path: " + ("on" if on else "off (pure Python)")
+
+
 def pinned() -> list[str]:
     """The command prefix that pins a run to one core (none where ``taskset`` is missing)."""
     return ["taskset", "-c", "0"] if shutil.which("taskset") else []
@@ -134,10 +145,15 @@ def main() -> int:
         metavar="PATH",
         help="also time this tree under this interpreter (with the core dependencies)",
     )
+    ap.add_argument(
+        "--pure-python",
+        action="store_true",
+        help="also time this tree with the compiled per-sentence path off (ATTUNE_PURE_PYTHON=1)",
+    )
     args = ap.parse_args()
-    if args.against or args.python:
+    if args.against or args.python or args.pure_python:
         return compare(args.utterances, args.repeats, args.data, rev=args.against,
-                       python=args.python)  # fmt: skip
+                       python=args.python, pure=args.pure_python)  # fmt: skip
     records = all_records(args.data)
     pin = pinned()
     with tempfile.TemporaryDirectory() as tmp:
@@ -178,7 +194,7 @@ def main() -> int:
         print(f"{label:44s} {inproc[name]:12.0f}")
     print(
         f"pinned with taskset: {bool(pin)}; 1-min load average {load:.1f} on {os.cpu_count()} "
-        f"CPUs; runs (wall s): {', '.join(f'{w:.2f}' for w, _ in runs)}"
+        f"CPUs; runs (wall s): {', '.join(f'{w:.2f}' for w, _ in runs)}; {compiled_path()}"
     )
     return 0
 
@@ -190,6 +206,7 @@ def compare(
     *,
     rev: str | None = None,
     python: str | None = None,
+    pure: bool = False,
 ) -> int:
     """Time this tree's CLI and that of ``rev`` (a temporary git worktree, removed afterwards)
     or of this tree under ``python``, alternately on one input (see the module docstring)."""
@@ -216,6 +233,8 @@ def compare(
                 lines = added.stderr.strip().splitlines() or ["git failed"]
                 sys.exit(f"--against {rev}: cannot check it out ({lines[-1]})")
             contenders[rev] = (sys.executable, {**os.environ, "PYTHONPATH": str(base / "src")})
+        if pure:
+            contenders["pure Python"] = (sys.executable, {**here, "ATTUNE_PURE_PYTHON": "1"})
         contenders["this tree"] = (sys.executable, here)
         try:
             src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
@@ -231,7 +250,7 @@ def compare(
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     print(f"{n} utterances, {repeats} alternating runs each, pinned: {bool(pin)}, "
           f"1-min load {os.getloadavg()[0]:.1f}; this tree runs under Python "
-          f"{sys.version.split()[0]}")  # fmt: skip
+          f"{sys.version.split()[0]}; {compiled_path()}")  # fmt: skip
     print(f"{'CLI utterances/s (one core, minus start-up)':44s} {'median':>8s} {'runs':>30s}")
     rates = {name: [n / (w - startup[name]) for w, _ in rs] for name, rs in runs.items()}
     for name, r in rates.items():

@@ -21,6 +21,7 @@ from importlib import resources
 from itertools import chain, repeat
 from operator import itemgetter, le
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from attunement.coding.batch import (
     build_batch,
     paused_gc,
 )
+from attunement.coding.fastpath import context_codes, featurizer
 from attunement.coding.features import (
     char_ngrams,
     context_flags,
@@ -118,6 +120,12 @@ class LinearModel:
             self.word_weights[1:] = np.add.reduceat(self.weights[flat], starts, axis=0)
         self._oov: dict[str, tuple[list[int], int]] = {}  # see oov_char_ids
         self.metadata = metadata or {}
+
+    @cached_property
+    def featurizer(self) -> Any | None:
+        """The compiled per-sentence path over this model's tables, or None where the
+        extension is not built or is switched off (:mod:`attunement.coding.fastpath`)."""
+        return featurizer(self)
 
     @cached_property
     def word_chars(self) -> dict[str, list[int]]:
@@ -470,10 +478,16 @@ class LocalCoder:
         context_of: list[int] = []  # per sentence: its context block
         vectorise = model.fast_vectorise
         lookup = model.context_ids
+        fast = model.featurizer
+        featurize = fast.featurize if fast is not None else None
+        codes_of: dict[tuple[str, ...], tuple] = {}  # context flags -> the featurizer's codes
         for segs, ctx_text in zip(segs_per, contexts, strict=True):
             if not segs:
                 continue
             ctx = context_flags(ctx_text)
+            codes = codes_of.get(ctx.flags)
+            if codes is None:
+                codes = codes_of[ctx.flags] = context_codes(model.index, ctx)
             user_ids = lookup(ctx.words)
             blocks_here: dict[int, int] = {}  # id(heading words) -> context block
             n = len(segs)
@@ -487,6 +501,12 @@ class LocalCoder:
                     context_ids.extend(cids)
                     context_sizes.append(len(cids))
                 context_of.append(block)
+                if featurize is not None:  # the compiled path; None: not ASCII
+                    got = featurize(seg.text, i, n, after, codes, ids, rows)
+                    if got is not None:
+                        w, ch, unk, d, n_words, n_toks = got
+                        counts += (w, context_sizes[block], ch, unk, d, n_words, n_toks)
+                        continue
                 feats = sentence_features(seg.text, i, n, after, ctx)
                 w, ch, unk, d = vectorise(feats, ids, rows)
                 counts += (w, context_sizes[block], ch, unk, d, len(feats[1]), len(feats[0]))

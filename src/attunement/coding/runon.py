@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import le
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -421,9 +421,26 @@ class Splitter:
                 out[g] += other.get("cap" if w[g + 1] != "i" else "capI", 0.0)
         return out
 
-    def cuts(self, toks: list[Token], text: str) -> list[int]:
-        """Indices g of the gaps (after ``toks[g]``) to cut, decided greedily left to right."""
-        base = self.scores(toks, *prepare(toks, self.classes))
+    @cached_property
+    def native(self) -> Any | None:
+        """The compiled scorer over these weights, or None (:mod:`attunement.coding.fastpath`)."""
+        from attunement.coding.fastpath import runon_scorer
+
+        return runon_scorer(self, _BIN_OF)
+
+    def cuts(self, toks: list[Token], text: str, *, native: bool = True) -> list[int]:
+        """Indices g of the gaps (after ``toks[g]``) to cut, decided greedily left to right;
+        by the compiled scorer where there is one (the same cuts), unless ``native`` is False."""
+        w, c, reg = prepare(toks, self.classes)
+        fast = self.native if native else None
+        if fast is not None and len(toks) > 1:
+            base = self.bias + self.tables.get("reg", {}).get(reg, 0.0)
+            raws = [t.raw for t in toks]
+            got = fast.cuts(w, c, raws, base, *self.class_weights(reg),
+                            lambda g: blocked(toks, g, text))  # fmt: skip
+            if got is not None:
+                return got
+        base = self.scores(toks, w, c, reg)
         prev, top, thr = self.dist_prev, len(_BIN_OF), self.threshold
         if max(base) + max(prev) <= thr:
             return []
