@@ -1,9 +1,11 @@
 /* The local coder's two hot loops, compiled: an optional accelerator (attunement.coding.fastpath).
  *
  * 1. Featurizer.featurize: one sentence's feature ids, as features.sentence_features followed by
- *    LinearModel.fast_vectorise give them (the same ids in the same order, the same counts), for
- *    sentences that are pure ASCII; for any other sentence it returns None and the caller takes
- *    the Python path.
+ *    LinearModel.fast_vectorise give them (the same ids in the same order, the same counts). It
+ *    works on a byte form of the sentence: ASCII as it is, any other character as a byte of
+ *    flags (whitespace, word character, closer, emoji, bullet, right quote: what the rules ask
+ *    of it). For the few characters that form cannot stand for (a decimal digit that is not
+ *    ASCII, U+0130, U+212A) it returns None and the caller takes the Python path.
  * 2. RunonScorer.cuts: the gaps the run-on splitter cuts in one stretch, as runon.Splitter.scores
  *    and the greedy decoding of Splitter.cuts find them (the same float sums in the same order,
  *    so the same cuts); None (the Python path) for a word that cannot be encoded.
@@ -13,17 +15,19 @@
  * strings made of what the rules look at. Tables come from Python (fastpath builds them once per
  * model); this file holds rules, not data: no lexicon, no feature names, no weights.
  *
- * The featurizer hand-codes, for ASCII, the regular expressions of features.py:
+ * The featurizer hand-codes the regular expressions of features.py:
  *
- *   _LIST_MARKER  ^\s*(?:[-*+]|\d{1,3}[.)]|[a-hA-H][.)]|\[[ xX]\])\s+   (ASCII alternatives)
+ *   _LIST_MARKER  ^\s*(?:[-*+\u2022\u25e6\u25aa\u2023\u2013\u2014]|\d{1,3}[.)]|[a-hA-H][.)]|\[[ xX]\])\s+
  *   _NUM_MARKER   the same with the digits alternative (then one \s)
  *   _HEADING      ^\s*(?:#{1,6}\s|\*\*[^*]+\*\*:?\s*$|__[^_]+__:?\s*$)
  *   _MARKUP       [*_`#>]+ -> " "
  *   _TOKEN        [a-z0-9]+(?:'[a-z]+)?|[?!]
  *   _CLAUSE_START (?:[,;]|\b(?:then|and))\s+([a-z']+)
  *
- * where \s is Python's ASCII whitespace (\t\n\v\f\r, \x1c-\x1f, space) and a word character
- * is [A-Za-z0-9_].
+ *   _TRAIL, _EMOJI the closer and emoji ranges, as character flags
+ *
+ * where \s is Python's (\t\n\v\f\r, \x1c-\x1f, space, and any character str.isspace calls
+ * whitespace) and a word character is [A-Za-z0-9_] or any character str.isalnum accepts.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -32,27 +36,57 @@
 
 /* ------------------------------------------------------------------ character classes */
 
+/* The featurizer works on bytes: an ASCII character is itself, any other stands as 0x80 | the
+ * flags of what the rules ask of it (char_flags). */
+enum { U_SPACE = 1, U_WORD = 2, U_TRAIL = 4, U_EMOJI = 8, U_BULLET = 16, U_RSQUO = 32 };
+#define HAS(c, flag) ((c) >= 0x80 && ((c) & (flag)))
+
+/* Python's \s, plus the flag byte of any other whitespace */
 static int is_space(unsigned char c) {
-    return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+    return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f) || HAS(c, U_SPACE);
 }
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 static int is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
 static int is_token_char(unsigned char c) { return is_lower(c) || is_digit(c); }
+/* Python's \w: [A-Za-z0-9_] and any other letter or number */
 static int is_word_char(unsigned char c) {
-    return is_digit(c) || is_lower(c) || (c >= 'A' && c <= 'Z') || c == '_';
+    return is_digit(c) || is_lower(c) || (c >= 'A' && c <= 'Z') || c == '_' || HAS(c, U_WORD);
 }
 static int is_markup(unsigned char c) {
     return c == '*' || c == '_' || c == '`' || c == '#' || c == '>';
 }
-/* _TRAIL_ASCII = " \t\"')]*_" */
-static int is_trail(unsigned char c) {
+/* _TRAIL_ASCII = " \t\"')]*_", stripped from an ASCII body */
+static int is_trail_ascii(unsigned char c) {
     return c == ' ' || c == '\t' || c == '"' || c == '\'' || c == ')' || c == ']' || c == '*' ||
            c == '_';
 }
-/* the ASCII characters of _MARKER_STARTS: "-*+0123456789abcdefghABCDEFGH[ \t" */
+/* _TRAIL's class, stripped from any other body: \s, "')]*_, closing quotes, emoji, joiners */
+static int is_trail(unsigned char c) {
+    return is_space(c) || c == '"' || c == '\'' || c == ')' || c == ']' || c == '*' ||
+           c == '_' || HAS(c, U_TRAIL);
+}
+/* _MARKER_STARTS: "-*+\u2022\u25e6\u25aa\u2023\u2013\u20140123456789abcdefghABCDEFGH[ \t" */
 static int is_marker_start(unsigned char c) {
     return c == '-' || c == '*' || c == '+' || is_digit(c) || (c >= 'a' && c <= 'h') ||
-           (c >= 'A' && c <= 'H') || c == '[' || c == ' ' || c == '\t';
+           (c >= 'A' && c <= 'H') || c == '[' || c == ' ' || c == '\t' || HAS(c, U_BULLET);
+}
+
+/* The flags of a character that is not ASCII, or -1 for one the byte form cannot stand for:
+ * a decimal digit (\d would match it) and the two whose lowercase is ASCII or two characters
+ * (U+0130, U+212A; tests/test_native.py checks that no other character changes its flags when
+ * lowercased, over all of Unicode). */
+static int char_flags(Py_UCS4 ch) {
+    if (ch == 0x130 || ch == 0x212A || Py_UNICODE_ISDECIMAL(ch)) return -1;
+    int f = 0;
+    if (Py_UNICODE_ISSPACE(ch)) f |= U_SPACE;
+    if (Py_UNICODE_ISALNUM(ch)) f |= U_WORD;
+    if ((ch >= 0x1F300 && ch <= 0x1FAFF) || (ch >= 0x2600 && ch <= 0x27BF)) f |= U_EMOJI | U_TRAIL;
+    if (ch == 0x201D || ch == 0x2019 || ch == 0xFE0F || ch == 0x200D) f |= U_TRAIL;
+    if (ch == 0x2019) f |= U_RSQUO; /* the body's right single quotes become apostrophes */
+    if (ch == 0x2022 || ch == 0x25E6 || ch == 0x25AA || ch == 0x2023 || ch == 0x2013 ||
+        ch == 0x2014)
+        f |= U_BULLET;
+    return f;
 }
 
 /* ------------------------------------------------------------------ string -> row tables */
@@ -235,9 +269,9 @@ enum { V_BITS, V_CUE, V_MODAL }; /* and its integers: bit sets */
 
 /* The fixed design features, in the order fastpath.FIXED_FEATURES names them. */
 enum {
-    F_NUM, F_BULLET, F_HEADING, F_BOLD, F_Q, F_COLON, F_EXCL, F_WH0, F_AUX0, F_AUX_YOU, F_IMP0,
-    F_IMP_LEAD, F_IMP_CLAUSE, F_I0, F_YOU0, F_FEEL, F_YOU_FEEL, F_I_FEEL, F_SOUNDS_FEEL, F_YOU,
-    F_I, F_FIRST, F_LAST, F_ONLY, F_AFTER_HEADING, F_LEN1, F_LEN2, F_LEN3, F_LEN4, N_FIXED
+    F_NUM, F_BULLET, F_HEADING, F_BOLD, F_Q, F_COLON, F_EXCL, F_EMOJI, F_WH0, F_AUX0, F_AUX_YOU,
+    F_IMP0, F_IMP_LEAD, F_IMP_CLAUSE, F_I0, F_YOU0, F_FEEL, F_YOU_FEEL, F_I_FEEL, F_SOUNDS_FEEL,
+    F_YOU, F_I, F_FIRST, F_LAST, F_ONLY, F_AFTER_HEADING, F_LEN1, F_LEN2, F_LEN3, F_LEN4, N_FIXED
 };
 
 /* word classes (bits of V_BITS), as fastpath.WORD_CLASSES orders them */
@@ -267,7 +301,7 @@ typedef struct {
     Design cue[MAX_BITS], cue_q[MAX_BITS];
     PyObject *oov; /* word -> (char n-gram ids, n-gram count), for words without a row */
     /* scratch, reused across calls */
-    char *low, *key;
+    char *text, *low, *key; /* the sentence's byte form, its lowered body, a lookup key */
     Py_ssize_t *tok_a, *tok_b;
     Py_ssize_t *tok_r; /* each token's row in the words table, or -1 */
     Py_ssize_t cap;
@@ -292,6 +326,7 @@ static void featurizer_dealloc(Featurizer *self) {
         design_clear(&self->cue_q[i]);
     }
     Py_CLEAR(self->oov);
+    PyMem_Free(self->text);
     PyMem_Free(self->low);
     PyMem_Free(self->key);
     PyMem_Free(self->tok_a);
@@ -375,6 +410,8 @@ static int reserve(Featurizer *self, Py_ssize_t n) {
     if (n < self->cap) return 0;
     Py_ssize_t cap = 64;
     while (cap <= n) cap *= 2;
+    char *text = PyMem_Realloc(self->text, (size_t)cap + 1);
+    if (text) self->text = text;
     char *low = PyMem_Realloc(self->low, (size_t)cap + 1);
     if (low) self->low = low;
     char *key = PyMem_Realloc(self->key, 2 * (size_t)cap + 2);
@@ -385,7 +422,7 @@ static int reserve(Featurizer *self, Py_ssize_t n) {
     if (b) self->tok_b = b;
     Py_ssize_t *e = PyMem_Realloc(self->tok_r, (size_t)cap * sizeof(Py_ssize_t));
     if (e) self->tok_r = e;
-    if (!low || !key || !a || !b || !e) {
+    if (!text || !low || !key || !a || !b || !e) {
         PyErr_NoMemory();
         return -1;
     }
@@ -401,7 +438,7 @@ static Py_ssize_t list_marker(const char *s, Py_ssize_t n, int *num) {
     while (i < n && is_space((unsigned char)s[i])) i++;
     if (i >= n) return -1;
     unsigned char c = (unsigned char)s[i];
-    if (c == '-' || c == '*' || c == '+') {
+    if (c == '-' || c == '*' || c == '+' || HAS(c, U_BULLET)) {
         j = i + 1;
     } else if (is_digit(c)) {
         Py_ssize_t k = i;
@@ -530,7 +567,6 @@ static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t n
         PyErr_SetString(PyExc_RuntimeError, "Featurizer is not initialised");
         return NULL;
     }
-    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     Py_ssize_t position = PyLong_AsSsize_t(args[1]);
     Py_ssize_t n_sentences = PyLong_AsSsize_t(args[2]);
     int after_heading = PyObject_IsTrue(args[3]);
@@ -539,9 +575,22 @@ static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t n
     PyObject *ctx_pairs = PyTuple_GET_ITEM(ctx, 0);
     Py_ssize_t n_ctx = PyTuple_GET_SIZE(ctx_pairs);
 
-    const char *s = (const char *)PyUnicode_1BYTE_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     if (reserve(self, n) < 0) return NULL;
+    const char *s = (const char *)PyUnicode_DATA(text);
+    int emoji = 0;
+    if (!PyUnicode_IS_ASCII(text)) { /* the byte form: flags for the other characters */
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            int f = ch < 0x80 ? 0 : char_flags(ch);
+            if (f < 0) Py_RETURN_NONE;
+            self->text[i] = ch < 0x80 ? (char)ch : (char)(0x80 | f);
+            emoji |= f & U_EMOJI;
+        }
+        s = self->text;
+    }
     /* design: context flags, at most ~90 of ours, then as many "&disc" twins */
     Py_ssize_t need = 2 * (n_ctx + N_FIXED + 2 * MAX_BITS + MAX_BITS) + 8;
     if (need > self->design_cap) {
@@ -584,6 +633,7 @@ static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t n
     for (Py_ssize_t i = body; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+        if (HAS(c, U_RSQUO)) c = '\'';
         markup |= is_markup(c);
         low[L++] = (char)c;
     }
@@ -599,8 +649,13 @@ static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t n
         }
         L = k;
     }
+    int low_ascii = 1;
+    for (Py_ssize_t i = 0; i < L && low_ascii; i++) low_ascii = (unsigned char)low[i] < 0x80;
     Py_ssize_t core = L;
-    while (core > 0 && is_trail((unsigned char)low[core - 1])) core--;
+    if (low_ascii)
+        while (core > 0 && is_trail_ascii((unsigned char)low[core - 1])) core--;
+    else
+        while (core > 0 && is_trail((unsigned char)low[core - 1])) core--;
 
     /* tokens; words are the tokens but "?" and "!" */
     Py_ssize_t *ta = self->tok_a, *tb = self->tok_b;
@@ -648,6 +703,7 @@ static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t n
     if (question) ADD(self->fixed[F_Q]);
     else if (core > 0 && low[core - 1] == ':') ADD(self->fixed[F_COLON]);
     if (memchr(low, '!', (size_t)core) != NULL) ADD(self->fixed[F_EXCL]);
+    if (emoji) ADD(self->fixed[F_EMOJI]);
     if (nw > 0) {
         int64_t b0 = row_int(wt, te[w0], V_BITS);
         int64_t b1 = w1 >= 0 ? row_int(wt, te[w1], V_BITS) : 0;

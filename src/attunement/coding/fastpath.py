@@ -2,17 +2,18 @@
 
 ``_native.c`` (an optional C extension, built at install time where a C compiler is) holds:
 
-- ``Featurizer``: for one ASCII sentence, what :func:`~attunement.coding.features.
-  sentence_features` followed by :meth:`~attunement.coding.local.LinearModel.fast_vectorise`
-  gives (the same ids in the same order), without a Python string per token or feature;
+- ``Featurizer``: for one sentence, what :func:`~attunement.coding.features.sentence_features`
+  followed by :meth:`~attunement.coding.local.LinearModel.fast_vectorise` gives (the same ids
+  in the same order), without a Python string per token or feature;
 - ``RunonScorer``: the gaps :meth:`~attunement.coding.runon.Splitter.cuts` cuts in a stretch of
   run-on text (the same float sums in the same order).
 
 It holds rules, not data: this module hands it the model's tables and the lexicon as plain
 dicts, and the ids of the design features by name, so the lexicon, the weights and the feature
-names stay where they are. The Python functions remain the reference and the fallback: a
-sentence that is not ASCII, an install without the extension, and ``ATTUNE_PURE_PYTHON=1``
-take them, with the same outputs (``tests/test_native.py``).
+names stay where they are. The Python functions remain the reference and the fallback: the
+rare sentence with a character the compiled featurizer hands back (a decimal digit that is not
+ASCII, U+0130, U+212A), an install without the extension, and ``ATTUNE_PURE_PYTHON=1`` take
+them, with the same outputs (``tests/test_native.py``).
 
 >>> from attunement.coding.local import load_model
 >>> fast = featurizer(load_model())
@@ -40,8 +41,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The fixed design features in the order of the C enum (``F_NUM`` ... ``F_LEN4``).
 FIXED_FEATURES: tuple[str, ...] = (
-    "d|num", "d|bullet", "d|heading", "d|bold", "d|q", "d|colon", "d|excl", "d|wh0", "d|aux0",
-    "d|aux_you", "d|imp0", "d|imp_lead", "d|imp_clause", "d|i0", "d|you0", "d|feel",
+    "d|num", "d|bullet", "d|heading", "d|bold", "d|q", "d|colon", "d|excl", "d|emoji", "d|wh0",
+    "d|aux0", "d|aux_you", "d|imp0", "d|imp_lead", "d|imp_clause", "d|i0", "d|you0", "d|feel",
     "d|you_feel", "d|i_feel", "d|sounds_feel", "d|you", "d|i", "d|first", "d|last", "d|only",
     "d|after_heading", "d|len1", "d|len2", "d|len3", "d|len4",
 )  # fmt: skip
