@@ -170,6 +170,30 @@ def test_a_sentence_with_a_character_it_cannot_stand_for_is_left_to_python(model
         ids, rows = [1], [2]
 
 
+def test_a_call_made_while_one_runs_is_left_to_python(model, fast):
+    """The featurizer's scratch buffers are its own: a call that arrives while another runs
+    (here from the unknown-word callback, as another thread could while the first is in it)
+    gets None, so its caller takes the Python path, and the first call is unharmed."""
+    from attunement.coding.fastpath import FIXED_FEATURES
+
+    inner = []
+
+    def oov(word):
+        inner.append(nested.featurize("Try it.", 0, 1, False, ((), False), [], []))
+        return model.oov_char_ids(word)
+
+    nested = native_module().Featurizer(
+        words={}, pairs={}, phrases={}, phrase_starts={},
+        fixed=[(0, None)] * len(FIXED_FEATURES), modals=[], cues=[], cues_q=[], oov=oov,
+    )  # fmt: skip
+    ids: list[int] = []
+    rows: list[int] = []
+    got = nested.featurize("zzqx blorp", 0, 1, False, ((), False), ids, rows)
+    assert inner == [None, None]
+    assert got[1] == sum(model.oov_char_ids(w)[1] for w in ("zzqx", "blorp"))
+    assert nested.featurize("Try it.", 0, 1, False, ((), False), [], []) is not None
+
+
 def test_bad_arguments_raise_rather_than_crash(fast):
     with pytest.raises(TypeError):
         fast.featurize("ok", 0, 1, False, ((), False), (), [])

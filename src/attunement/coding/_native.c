@@ -307,6 +307,7 @@ typedef struct {
     Py_ssize_t cap;
     Design *design;
     Py_ssize_t design_cap;
+    int busy; /* a call is running (it may be in the oov callback, which can let threads run) */
 } Featurizer;
 
 static void design_clear(Design *d) {
@@ -548,9 +549,10 @@ PyDoc_STRVAR(featurize_doc,
 "LinearModel.fast_vectorise(sentence_features(...)) does; context is a tuple of\n"
 "(id, disc id or None) pairs for the context flags and whether the user disclosed a\n"
 "feeling, as (pairs, disclosed). Returns (n_word, n_char, n_unknown, n_design, n_words,\n"
-"n_tokens), or None, appending nothing, when text is not ASCII.");
+"n_tokens), or None, appending nothing, for a character it hands back to Python (a decimal\n"
+"digit that is not ASCII, U+0130, U+212A) or while another call runs.");
 
-static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 7) {
         PyErr_SetString(PyExc_TypeError, "featurize takes 7 arguments");
         return NULL;
@@ -851,6 +853,17 @@ static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t n
     for (Py_ssize_t i = 0; i < nd; i++)
         if (PyList_Append(ids, design[i].id) < 0) return NULL;
     return Py_BuildValue("(nnnnnn)", n_word, n_char, n_unknown, nd, nw, nt);
+}
+
+/* The scratch buffers are the object's: a call that arrives while another runs (from another
+ * thread, while the first is in the oov callback, or from that callback) gets None, and its
+ * caller takes the Python path, with the same result. */
+static PyObject *featurize(Featurizer *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (self->busy) Py_RETURN_NONE;
+    self->busy = 1;
+    PyObject *out = featurize_scratch(self, args, nargs);
+    self->busy = 0;
+    return out;
 }
 
 static PyMethodDef featurizer_methods[] = {

@@ -13,11 +13,13 @@ dicts, and the ids of the design features by name, so the lexicon, the weights a
 names stay where they are. The Python functions remain the reference and the fallback: the
 rare sentence with a character the compiled featurizer hands back (a decimal digit that is not
 ASCII, U+0130, U+212A), an install without the extension, and ``ATTUNE_PURE_PYTHON=1`` take
-them, with the same outputs (``tests/test_native.py``).
+them, with the same outputs (``tests/test_native.py``). A model's featurizer may be shared
+between threads: a call that arrives while another is running gets None from it and takes the
+Python path (its scratch buffers are its own).
 
 >>> from attunement.coding.local import load_model
 >>> fast = featurizer(load_model())
->>> fast is None or fast.featurize("Try a walk.", 0, 1, False, NO_CONTEXT_CODES, [], [])[4]
+>>> fast is None or fast.featurize("Try a walk.", 0, 1, False, NO_CONTEXT_CODES, [], [])[4] == 3
 True
 """
 
