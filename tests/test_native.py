@@ -194,6 +194,26 @@ def test_a_call_made_while_one_runs_is_left_to_python(model, fast):
     assert nested.featurize("Try it.", 0, 1, False, ((), False), [], []) is not None
 
 
+def test_an_object_whose_init_failed_refuses_work(fast):
+    """A failed or missing __init__ leaves an object that raises, never one that half works."""
+    native = native_module()
+    empty = {"words": {}, "pairs": {}, "phrases": {}, "phrase_starts": {}}
+    featurizer = native.Featurizer.__new__(native.Featurizer)
+    with pytest.raises(RuntimeError):
+        featurizer.featurize("ok", 0, 1, False, ((), False), [], [])
+    with pytest.raises(ValueError):  # no fixed features: fails after the tables are built
+        featurizer.__init__(**empty, fixed=[], modals=[], cues=[], cues_q=[], oov=len)
+    with pytest.raises(RuntimeError):
+        featurizer.featurize("ok", 0, 1, False, ((), False), [], [])
+    scorer = native.RunonScorer.__new__(native.RunonScorer)
+    tables = dict.fromkeys(["by_word", "by_pair", "by_class_pair", "pnc", "pcn", "s1c", "s2c",
+                            "punct", "other"], {})  # fmt: skip
+    with pytest.raises(ValueError):  # no distance bins
+        scorer.__init__(**tables, dist_end=[0.0], dist_prev=[0.0], bin_of=[], threshold=0.0)
+    with pytest.raises(RuntimeError):
+        scorer.scores(["a", "b"], ["other", "other"], ["a", "b"], 0.0, {}, {})
+
+
 def test_bad_arguments_raise_rather_than_crash(fast):
     with pytest.raises(TypeError):
         fast.featurize("ok", 0, 1, False, ((), False), (), [])

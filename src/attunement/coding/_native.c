@@ -308,6 +308,7 @@ typedef struct {
     Design *design;
     Py_ssize_t design_cap;
     int busy; /* a call is running (it may be in the oov callback, which can let threads run) */
+    int ready; /* __init__ went through (a failed one leaves the object unusable) */
 } Featurizer;
 
 static void design_clear(Design *d) {
@@ -403,6 +404,7 @@ static int featurizer_init(Featurizer *self, PyObject *args, PyObject *kwds) {
     }
     Py_INCREF(oov);
     self->oov = oov;
+    self->ready = 1;
     return 0;
 }
 
@@ -565,7 +567,7 @@ static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_s
                         "featurize(str, int, int, bool, (pairs, bool), list, list)");
         return NULL;
     }
-    if (self->words.slots == NULL) {
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Featurizer is not initialised");
         return NULL;
     }
@@ -913,6 +915,7 @@ typedef struct {
     double *dist_end, *dist_prev, *bins;
     Py_ssize_t n_end, n_prev, n_bins;
     double threshold;
+    int ready; /* __init__ went through (a failed one leaves the object unusable) */
 } RunonScorer;
 
 static void scorer_dealloc(RunonScorer *self) {
@@ -958,6 +961,7 @@ static int scorer_init(RunonScorer *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     self->threshold = threshold;
+    self->ready = 1;
     return 0;
 }
 
@@ -1016,7 +1020,7 @@ static PyObject *scorer_run(RunonScorer *self, PyObject *const *args, Py_ssize_t
         PyErr_SetString(PyExc_TypeError, "cuts(list, list, list, float, dict, dict, callable)");
         return NULL;
     }
-    if (self->t[0].slots == NULL) {
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "RunonScorer is not initialised");
         return NULL;
     }
