@@ -251,9 +251,10 @@ def both_scores(scorer, toks):
     """(Python scores, compiled scores) of one stretch."""
     sp = splitter()
     w, c, reg = prepare(toks, sp.classes)
-    base = sp.bias + sp.tables.get("reg", {}).get(reg, 0.0)
     raws = [t.raw for t in toks]
-    return sp.scores(toks, w, c, reg), scorer.scores(w, c, raws, base, *sp.class_weights(reg))
+    return sp.scores(toks, w, c, reg), scorer.scores(
+        w, c, raws, sp.base(reg), *sp.class_weights(reg)
+    )
 
 
 def test_every_labelled_stretch_gets_the_reference_scores_and_cuts(scorer):

@@ -17,7 +17,8 @@
  *
  * The featurizer hand-codes the regular expressions of features.py:
  *
- *   _LIST_MARKER  ^\s*(?:[-*+\u2022\u25e6\u25aa\u2023\u2013\u2014]|\d{1,3}[.)]|[a-hA-H][.)]|\[[ xX]\])\s+
+ *   _LIST_MARKER  ^\s*(?:[-*+\u2022\u25e6\u25aa\u2023\u2013\u2014]|\d{1,3}[.)]|[a-hA-H][.)]
+ *                 |\[[ xX]\])\s+
  *   _NUM_MARKER   the same with the digits alternative (then one \s)
  *   _HEADING      ^\s*(?:#{1,6}\s|\*\*[^*]+\*\*:?\s*$|__[^_]+__:?\s*$)
  *   _MARKUP       [*_`#>]+ -> " "
@@ -304,6 +305,7 @@ typedef struct {
     char *text, *low, *key; /* the sentence's byte form, its lowered body, a lookup key */
     Py_ssize_t *tok_a, *tok_b;
     Py_ssize_t *tok_r; /* each token's row in the words table, or -1 */
+    Py_ssize_t *word_tok; /* each word's token (the words are the tokens but "?" and "!") */
     Py_ssize_t cap;
     Design *design;
     Py_ssize_t design_cap;
@@ -334,6 +336,7 @@ static void featurizer_dealloc(Featurizer *self) {
     PyMem_Free(self->tok_a);
     PyMem_Free(self->tok_b);
     PyMem_Free(self->tok_r);
+    PyMem_Free(self->word_tok);
     PyMem_Free(self->design);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -425,7 +428,9 @@ static int reserve(Featurizer *self, Py_ssize_t n) {
     if (b) self->tok_b = b;
     Py_ssize_t *e = PyMem_Realloc(self->tok_r, (size_t)cap * sizeof(Py_ssize_t));
     if (e) self->tok_r = e;
-    if (!text || !low || !key || !a || !b || !e) {
+    Py_ssize_t *w = PyMem_Realloc(self->word_tok, (size_t)cap * sizeof(Py_ssize_t));
+    if (w) self->word_tok = w;
+    if (!text || !low || !key || !a || !b || !e || !w) {
         PyErr_NoMemory();
         return -1;
     }
@@ -493,7 +498,8 @@ static int clause_base(Featurizer *self, const char *s, Py_ssize_t n) {
         Py_ssize_t j = -1;
         if (c == ',' || c == ';') {
             j = pos + 1;
-        } else if ((c == 't' || c == 'a') && (pos == 0 || !is_word_char((unsigned char)s[pos - 1]))) {
+        } else if ((c == 't' || c == 'a') &&
+                   (pos == 0 || !is_word_char((unsigned char)s[pos - 1]))) {
             if (n - pos >= 4 && memcmp(s + pos, "then", 4) == 0)
                 j = pos + 4;
             else if (n - pos >= 3 && memcmp(s + pos, "and", 3) == 0)
@@ -528,14 +534,16 @@ static int append_obj(PyObject *list, PyObject *obj, PyObject *zero) {
 
 static PyObject *ZERO; /* the int 0 */
 
-/* Join words [i, i + count) with single spaces into self->key; returns the length. */
-static Py_ssize_t join_words(Featurizer *self, const char *low, const Py_ssize_t *wa,
-                             const Py_ssize_t *wb, Py_ssize_t i, Py_ssize_t count) {
+/* Join words [i, i + count) (self->word_tok, tokens from ta to tb in low) with single spaces
+ * into self->key; returns the length. */
+static Py_ssize_t join_words(Featurizer *self, const char *low, const Py_ssize_t *ta,
+                             const Py_ssize_t *tb, Py_ssize_t i, Py_ssize_t count) {
     Py_ssize_t k = 0;
     for (Py_ssize_t w = i; w < i + count; w++) {
+        Py_ssize_t t = self->word_tok[w];
         if (w > i) self->key[k++] = ' ';
-        memcpy(self->key + k, low + wa[w], (size_t)(wb[w] - wa[w]));
-        k += wb[w] - wa[w];
+        memcpy(self->key + k, low + ta[t], (size_t)(tb[t] - ta[t]));
+        k += tb[t] - ta[t];
     }
     return k;
 }
@@ -687,16 +695,11 @@ static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_s
     const Table *wt = &self->words;
     Py_ssize_t *te = self->tok_r;
     for (Py_ssize_t t = 0; t < nt; t++) te[t] = table_row(wt, low + ta[t], tb[t] - ta[t]);
-    /* words: indices into the tokens, packed at the end of the same arrays is not possible
-     * (they may be as many), so walk the tokens and skip "?" / "!" where words are used */
-#define IS_WORD(t) (!(tb[t] - ta[t] == 1 && (low[ta[t]] == '?' || low[ta[t]] == '!')))
-    Py_ssize_t nw = 0, w0 = -1, w1 = -1;
+    Py_ssize_t *wi = self->word_tok, nw = 0; /* the words: the tokens but "?" and "!" */
     int64_t any_bits = 0, cue_bits = 0, modal_bits = 0;
     for (Py_ssize_t t = 0; t < nt; t++) {
-        if (!IS_WORD(t)) continue;
-        if (nw == 0) w0 = t;
-        else if (nw == 1) w1 = t;
-        nw++;
+        if (tb[t] - ta[t] == 1 && (low[ta[t]] == '?' || low[ta[t]] == '!')) continue;
+        wi[nw++] = t;
         any_bits |= row_int(wt, te[t], V_BITS);
         cue_bits |= row_int(wt, te[t], V_CUE);
         modal_bits |= row_int(wt, te[t], V_MODAL);
@@ -709,8 +712,8 @@ static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_s
     if (memchr(low, '!', (size_t)core) != NULL) ADD(self->fixed[F_EXCL]);
     if (emoji) ADD(self->fixed[F_EMOJI]);
     if (nw > 0) {
-        int64_t b0 = row_int(wt, te[w0], V_BITS);
-        int64_t b1 = w1 >= 0 ? row_int(wt, te[w1], V_BITS) : 0;
+        int64_t b0 = row_int(wt, te[wi[0]], V_BITS);
+        int64_t b1 = nw > 1 ? row_int(wt, te[wi[1]], V_BITS) : 0;
         if (b0 & C_WH) ADD(self->fixed[F_WH0]);
         if (b0 & C_AUX) {
             ADD(self->fixed[F_AUX0]);
@@ -719,11 +722,8 @@ static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_s
         if ((b0 & C_BASE) && !((b0 & C_AUX) && (b1 & C_PRON))) {
             ADD(self->fixed[F_IMP0]);
         } else if (b0 & C_LEAD) {
-            Py_ssize_t seen = 0;
-            for (Py_ssize_t t = w0 + 1; t < nt && seen < 3; t++) {
-                if (!IS_WORD(t)) continue;
-                seen++;
-                int64_t b = row_int(wt, te[t], V_BITS);
+            for (Py_ssize_t k = 1; k < nw && k < 4; k++) {
+                int64_t b = row_int(wt, te[wi[k]], V_BITS);
                 if (b & C_LEAD) continue;
                 if ((b & C_BASE) && !(b & C_AUX)) ADD(self->fixed[F_IMP_LEAD]);
                 break;
@@ -747,27 +747,18 @@ static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_s
     for (int b = 0; b < self->n_modal; b++)
         if (modal_bits & ((int64_t)1 << b)) ADD(self->modal[b]);
     if (nw > 1 && self->starts.slots != NULL) { /* multi-word cue phrases */
-        Py_ssize_t *wa = PyMem_Malloc((size_t)nw * 2 * sizeof(Py_ssize_t));
-        if (wa == NULL) return PyErr_NoMemory();
-        Py_ssize_t *wb = wa + nw, k = 0;
-        for (Py_ssize_t t = 0; t < nt; t++)
-            if (IS_WORD(t)) {
-                wa[k] = ta[t];
-                wb[k++] = tb[t];
-            }
         for (Py_ssize_t i = 0; i + 1 < nw; i++) {
-            Py_ssize_t st = table_row(&self->starts, self->key, join_words(self, low, wa, wb, i, 2));
+            Py_ssize_t pair = join_words(self, low, ta, tb, i, 2);
+            Py_ssize_t st = table_row(&self->starts, self->key, pair);
             if (st < 0) continue;
             int64_t lengths = row_int(&self->starts, st, 0);
             for (Py_ssize_t size = 2; size < 63 && i + size <= nw; size++) {
                 if (!(lengths & ((int64_t)1 << size))) continue;
                 Py_ssize_t ph = table_row(&self->phrases, self->key,
-                                          join_words(self, low, wa, wb, i, size));
+                                          join_words(self, low, ta, tb, i, size));
                 cue_bits |= row_int(&self->phrases, ph, 0);
             }
         }
-        PyMem_Free(wa);
-        if (PyErr_Occurred()) return NULL;
     }
     if (cue_bits) {
         for (int b = 0; b < self->n_cue; b++)
@@ -799,24 +790,17 @@ static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_s
     for (Py_ssize_t t = 0; t <= nt; t++)
         if (PyList_Append(ids, ZERO) < 0) return NULL;
     if (nw > 0) {
-        if (append_obj(ids, row_obj(wt, te[w0], V_FIRST), ZERO) < 0) return NULL;
+        if (append_obj(ids, row_obj(wt, te[wi[0]], V_FIRST), ZERO) < 0) return NULL;
         if (nw > 1) {
-            Py_ssize_t k = 0;
-            memcpy(self->key, low + ta[w0], (size_t)(tb[w0] - ta[w0]));
-            k = tb[w0] - ta[w0];
-            self->key[k++] = ' ';
-            memcpy(self->key + k, low + ta[w1], (size_t)(tb[w1] - ta[w1]));
-            k += tb[w1] - ta[w1];
-            Py_ssize_t p = table_row(&self->pairs, self->key, k);
+            Py_ssize_t p = table_row(&self->pairs, self->key, join_words(self, low, ta, tb, 0, 2));
             if (append_obj(ids, row_obj(&self->pairs, p, 0), ZERO) < 0) return NULL;
         }
     }
     Py_ssize_t n_word = PyList_GET_SIZE(ids) - mark;
     if (PyList_Append(rows, ZERO) < 0) return NULL;
     int unknown = 0;
-    for (Py_ssize_t t = 0; t < nt; t++) {
-        if (!IS_WORD(t)) continue;
-        PyObject *row = row_obj(wt, te[t], V_ROW);
+    for (Py_ssize_t k = 0; k < nw; k++) {
+        PyObject *row = row_obj(wt, te[wi[k]], V_ROW);
         unknown |= row == NULL;
         if (append_obj(rows, row, ZERO) < 0) return NULL;
     }
@@ -824,8 +808,9 @@ static PyObject *featurize_scratch(Featurizer *self, PyObject *const *args, Py_s
     if (PyList_Append(ids, ZERO) < 0) return NULL;
     mark = PyList_GET_SIZE(ids);
     if (unknown) {
-        for (Py_ssize_t t = 0; t < nt; t++) {
-            if (!IS_WORD(t) || row_obj(wt, te[t], V_ROW) != NULL) continue;
+        for (Py_ssize_t k = 0; k < nw; k++) {
+            Py_ssize_t t = wi[k];
+            if (row_obj(wt, te[t], V_ROW) != NULL) continue;
             PyObject *hit = PyObject_CallFunction(self->oov, "s#", low + ta[t],
                                                   tb[t] - ta[t]);
             if (hit == NULL) return NULL;
@@ -898,7 +883,8 @@ static double *read_floats(PyObject *seq, Py_ssize_t *n, const char *what) {
         PyErr_NoMemory();
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < *n; i++) out[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(fast, i));
+    for (Py_ssize_t i = 0; i < *n; i++)
+        out[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(fast, i));
     Py_DECREF(fast);
     if (PyErr_Occurred()) {
         PyMem_Free(out);
@@ -1016,7 +1002,8 @@ static PyObject *scorer_run(RunonScorer *self, PyObject *const *args, Py_ssize_t
     double base = PyFloat_AsDouble(args[3]);
     if (base == -1.0 && PyErr_Occurred()) return NULL;
     if (!PyList_Check(words) || !PyList_Check(classes) || !PyList_Check(raws) ||
-        !PyDict_Check(before) || !PyDict_Check(after) || (with_cuts && !PyCallable_Check(blocked))) {
+        !PyDict_Check(before) || !PyDict_Check(after) ||
+        (with_cuts && !PyCallable_Check(blocked))) {
         PyErr_SetString(PyExc_TypeError, "cuts(list, list, list, float, dict, dict, callable)");
         return NULL;
     }

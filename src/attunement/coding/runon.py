@@ -319,6 +319,11 @@ class Splitter:
             self._weights = flat
         return self._weights
 
+    def base(self, reg: str) -> float:
+        """The part of every gap's score that depends on nothing but the register: the bias
+        and the register's weight."""
+        return self.bias + self.tables.get("reg", {}).get(reg, 0.0)
+
     def class_weights(self, reg: str) -> tuple[dict[str, float], dict[str, float]]:
         """Class -> summed weight of the class and register-class templates, for the class
         before the gap and the class after it, in register ``reg`` (built once per register)."""
@@ -399,7 +404,7 @@ class Splitter:
         before, after = self.class_weights(reg)
         pnc, pcn = t.get("pnc", empty), t.get("pcn", empty)
         s1c, s2c = t.get("s1c", empty), t.get("s2c", empty)
-        base = self.bias + t.get("reg", empty).get(reg, 0.0)
+        base = self.base(reg)
         de, top = self.dist_end, len(_BIN_OF) - 1
         out = []
         for g in range(m):
@@ -434,9 +439,8 @@ class Splitter:
         w, c, reg = prepare(toks, self.classes)
         fast = self.native if native else None
         if fast is not None and len(toks) > 1:
-            base = self.bias + self.tables.get("reg", {}).get(reg, 0.0)
             raws = [t.raw for t in toks]
-            got = fast.cuts(w, c, raws, base, *self.class_weights(reg),
+            got = fast.cuts(w, c, raws, self.base(reg), *self.class_weights(reg),
                             lambda g: blocked(toks, g, text))  # fmt: skip
             if got is not None:
                 return got
